@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine (Python 3.11 + pip):
+#   make quickstart   set up .venv, train RankPose-r18 on SynthHeads, evaluate, draw
+#   make test         set up .venv, lint, run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+QS_CONFIG := configs/rankpose/r18_arccos_synthheads.py
+QS_DIR := work_dirs/quickstart
+
+.PHONY: install quickstart test lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first: the CPU build that lies on this machine's disk (pip takes it from there).
+$(STAMP): $(PY) setup.py requirements/runtime.txt requirements/tests.txt
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "torch==2.13.0" || $(PIP) install -q "torch<=2.14.1"
+	$(PIP) install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+quickstart: $(STAMP)
+	$(PY) tools/train.py $(QS_CONFIG) --work-dir $(QS_DIR)
+	$(PY) tools/test.py $(QS_CONFIG) $(QS_DIR)/epoch_8.pth --work-dir $(QS_DIR) \
+		--out $(QS_DIR)/test_results.json --show-dir $(CURDIR)/$(QS_DIR)/vis
+	$(PY) tools/analysis_tools/mean_baseline.py $(QS_CONFIG) --results $(QS_DIR)/test_results.json
+	@echo "Picture of predicted axes on test heads: $(QS_DIR)/vis/montage.jpg"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: $(STAMP) lint
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf $(VENV) work_dirs

@@ -1,0 +1,20 @@
+# The quick start: RankPose with a ResNet18 on SynthHeads crops, trained on a CPU in
+# minutes (`make quickstart`). It inherits the paper's recipe and changes the backbone,
+# the data and the schedule's length.
+_base_ = [
+    '../_base_/models/rankpose_r50.py',
+    '../_base_/datasets/synthheads_crops.py',
+    '../_base_/schedules/adam_cosine_80e.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    backbone=dict(depth=18),
+    head=dict(in_channels=512))
+
+max_epochs = 8
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
+                        by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)]
+auto_scale_lr = dict(base_batch_size=32)
+default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=2))

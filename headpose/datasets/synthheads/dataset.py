@@ -1,0 +1,90 @@
+"""SynthHeads: rendered 3D heads at known poses, generated on the fly from (seed, index)."""
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from headpose.datasets.base import BaseHeadPoseDataset
+from headpose.registry import DATASETS
+from headpose.structures import euler_to_matrix
+from .renderer import render_head, sample_identity
+
+
+def sample_poses(rng: np.random.Generator, n: int, yaw_range: Sequence[float],
+                 pitch_range: Sequence[float], roll_range: Sequence[float]) -> np.ndarray:
+    """``n`` (yaw, pitch, roll) triples drawn uniformly from the given ranges (degrees)."""
+    return np.stack([rng.uniform(*yaw_range, n), rng.uniform(*pitch_range, n),
+                     rng.uniform(*roll_range, n)], axis=1)
+
+
+@DATASETS.register_module()
+class SynthHeadsDataset(BaseHeadPoseDataset):
+    """Head crops rendered on the fly; every sample is a pure function of (seed, index).
+
+    Sample ``i`` shows identity ``i % num_identities`` at a pose drawn uniformly from
+    the given ranges, so a split is defined by its seed alone and needs no files. Use
+    different seeds for training and testing: identities and poses then differ.
+    ``tools/dataset_converters/make_synthheads.py`` writes the same samples to disk.
+
+    Args:
+        num_samples: number of samples.
+        num_identities: number of different people; pairs for the ranking loss are
+            drawn among the samples of one identity.
+        seed: the seed of the split.
+        img_size: side of the rendered square crop, in pixels.
+        yaw_range: yaw range in degrees; beyond (-90, 90) set ``full_range=True``.
+        pitch_range: pitch range in degrees.
+        roll_range: roll range in degrees.
+        cache: keep rendered images in memory (per process) after the first epoch.
+        **kwargs: the arguments of :class:`BaseHeadPoseDataset` (``pipeline``,
+            ``test_mode``, ``full_range``, ...). ``data_root`` and ``ann_file`` are unused.
+    """
+
+    def __init__(self, num_samples: int = 1000, num_identities: int = 100, seed: int = 0,
+                 img_size: int = 128, yaw_range: Sequence[float] = (-90, 90),
+                 pitch_range: Sequence[float] = (-60, 60),
+                 roll_range: Sequence[float] = (-45, 45), cache: bool = False, **kwargs):
+        if num_samples < 1 or num_identities < 1:
+            raise ValueError('SynthHeadsDataset: num_samples and num_identities must be >= 1, '
+                             f'got {num_samples} and {num_identities}')
+        self.num_samples = num_samples
+        self.num_identities = num_identities
+        self.seed = seed
+        self.img_size = img_size
+        self.ranges = (tuple(yaw_range), tuple(pitch_range), tuple(roll_range))
+        self.cache = cache
+        self._images = {}
+        self._identities = {}
+        super().__init__(**kwargs)
+
+    def load_data_list(self) -> list:
+        rng = np.random.default_rng([self.seed, 0])
+        poses = sample_poses(rng, self.num_samples, *self.ranges)
+        rotations = euler_to_matrix(poses)
+        return [dict(img_path=f'synthheads/seed{self.seed}/{i:06d}.png', rotation=rotations[i],
+                     identity=i % self.num_identities) for i in range(self.num_samples)]
+
+    def identity_params(self, identity: int) -> dict:
+        """The appearance of one person, a pure function of (seed, identity)."""
+        if identity not in self._identities:
+            self._identities[identity] = sample_identity(
+                np.random.default_rng([self.seed, 1, identity]))
+        return self._identities[identity]
+
+    def render(self, idx: int, info: Optional[dict] = None) -> tuple:
+        """Renders sample ``idx``: returns ``(img, bbox)``."""
+        info = info if info is not None else super().get_data_info(idx)
+        if self.cache and idx in self._images:
+            return self._images[idx]
+        out = render_head(self.identity_params(info['identity']), info['rotation'],
+                          size=self.img_size, rng=np.random.default_rng([self.seed, 2, idx]))
+        if self.cache:
+            self._images[idx] = out
+        return out
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        img, bbox = self.render(idx, info)
+        info['img'] = img
+        info['bbox'] = np.asarray(bbox, dtype=np.float32)
+        return info

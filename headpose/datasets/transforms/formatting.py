@@ -1,0 +1,53 @@
+"""Packing a pipeline's results into model inputs and a data sample."""
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmengine.structures import InstanceData
+
+from headpose.registry import TRANSFORMS
+from headpose.structures import HeadPoseDataSample, matrix_to_euler
+
+
+@TRANSFORMS.register_module()
+class PackHeadPoseInputs(BaseTransform):
+    """Packs the image as a (C, H, W) uint8 tensor and the labels into a data sample.
+
+    Top-down samples (``rotation`` in the results) get ``gt_rotation`` and ``gt_pose``
+    (yaw, pitch, roll in degrees, in the Euler branch given by ``full_range``);
+    multi-head samples (``gt_rotations``) get ``gt_instances``.
+
+    Args:
+        meta_keys: keys of the results copied into the data sample's meta information.
+    """
+
+    def __init__(self, meta_keys: Sequence[str] = (
+            'img_path', 'sample_idx', 'ori_shape', 'img_shape', 'bbox', 'crop_bbox', 'flip',
+            'identity', 'full_range', 'scale_factor', 'pad_param')):
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        img = np.ascontiguousarray(results['img'].transpose(2, 0, 1))
+        sample = HeadPoseDataSample()
+        full_range = bool(results.get('full_range', False))
+        if results.get('rotation') is not None:
+            rot = torch.as_tensor(np.asarray(results['rotation']), dtype=torch.float32)
+            sample.gt_rotation = rot
+            sample.gt_pose = matrix_to_euler(rot.double(), full_range).float()
+        if results.get('gt_rotations') is not None:
+            rots = torch.as_tensor(np.asarray(results['gt_rotations']),
+                                   dtype=torch.float32).reshape(-1, 3, 3)
+            inst = InstanceData()
+            inst.bboxes = torch.as_tensor(np.asarray(results['gt_bboxes']),
+                                          dtype=torch.float32).reshape(-1, 4)
+            inst.rotations = rots
+            inst.poses = matrix_to_euler(rots.double(), full_range).float().reshape(-1, 3)
+            inst.labels = torch.zeros(len(rots), dtype=torch.long)
+            sample.gt_instances = inst
+        sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
+        return dict(inputs=torch.from_numpy(img), data_samples=sample)
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(meta_keys={self.meta_keys})'

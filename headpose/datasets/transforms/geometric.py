@@ -1,0 +1,112 @@
+"""Geometric transforms that keep the pose label right."""
+
+from typing import Sequence, Tuple
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from headpose.registry import TRANSFORMS
+from headpose.structures import flip_rotation
+
+
+def crop_matrix(center: np.ndarray, size: float, out_size: Tuple[int, int]) -> np.ndarray:
+    """The 2x3 affine matrix mapping a square of side ``size`` at ``center`` onto the output."""
+    out_w, out_h = out_size
+    sx, sy = out_w / size, out_h / size
+    return np.array([[sx, 0.0, out_w / 2.0 - sx * center[0]],
+                     [0.0, sy, out_h / 2.0 - sy * center[1]]], dtype=np.float64)
+
+
+@TRANSFORMS.register_module()
+class CropHead(BaseTransform):
+    """Crops a square around the head box and resizes it to ``input_size`` in one warp.
+
+    The square's side is ``padding * max(w, h)`` of the box. In training, RankPose's
+    random crop and scale: the side is multiplied by a factor drawn from
+    ``scale_range`` and the centre shifted by up to ``shift`` times the side. Cropping
+    and resizing move and scale the image only, so the pose label does not change.
+    Parts of the square outside the image are filled with ``pad_val``.
+
+    Args:
+        input_size: output (width, height).
+        padding: side of the square relative to the larger box side.
+        scale_range: random factor on the side, ``(1, 1)`` for none.
+        shift: maximal random shift of the centre, relative to the side.
+        pad_val: fill value outside the image.
+    """
+
+    def __init__(self, input_size: Sequence[int] = (224, 224), padding: float = 1.25,
+                 scale_range: Sequence[float] = (1.0, 1.0), shift: float = 0.0,
+                 pad_val: int = 0):
+        self.input_size = (int(input_size[0]), int(input_size[1]))
+        self.padding = padding
+        self.scale_range = tuple(scale_range)
+        self.shift = shift
+        self.pad_val = pad_val
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        h, w = img.shape[:2]
+        bbox = results.get('bbox')
+        if bbox is None:
+            bbox = np.array([0, 0, w, h], dtype=np.float32)
+        x1, y1, x2, y2 = np.asarray(bbox, dtype=np.float64)
+        center = np.array([(x1 + x2) / 2.0, (y1 + y2) / 2.0])
+        size = self.padding * max(x2 - x1, y2 - y1)
+        if self.scale_range != (1.0, 1.0):
+            size *= np.random.uniform(*self.scale_range)
+        if self.shift > 0:
+            center = center + np.random.uniform(-self.shift, self.shift, 2) * size
+        mat = crop_matrix(center, size, self.input_size)
+        results['img'] = cv2.warpAffine(
+            img, mat, self.input_size, flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=(self.pad_val, ) * 3)
+        results['img_shape'] = results['img'].shape[:2]
+        results['crop_bbox'] = np.array([center[0] - size / 2, center[1] - size / 2,
+                                         center[0] + size / 2, center[1] + size / 2],
+                                        dtype=np.float32)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(input_size={self.input_size}, padding={self.padding}, '
+                f'scale_range={self.scale_range}, shift={self.shift})')
+
+
+@TRANSFORMS.register_module()
+class RandomFlip(BaseTransform):
+    """Flips the image horizontally with probability ``prob`` and applies the pose flip rule.
+
+    The rotation becomes ``S R S`` with ``S = diag(-1, 1, 1)`` (yaw -> -yaw,
+    roll -> -roll); boxes are mirrored. Handles a single head (``rotation``, ``bbox``)
+    and many (``gt_rotations``, ``gt_bboxes``).
+
+    Args:
+        prob: probability of flipping.
+    """
+
+    def __init__(self, prob: float = 0.5):
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f'RandomFlip: prob must be in [0, 1], got {prob}')
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        flip = np.random.rand() < self.prob
+        results['flip'] = bool(flip)
+        if not flip:
+            return results
+        img = results['img']
+        w = img.shape[1]
+        results['img'] = np.ascontiguousarray(img[:, ::-1])
+        for key in ('rotation', 'gt_rotations'):
+            if results.get(key) is not None:
+                results[key] = flip_rotation(np.asarray(results[key], dtype=np.float64))
+        for key in ('bbox', 'gt_bboxes'):
+            if results.get(key) is not None:
+                box = np.asarray(results[key], dtype=np.float32).copy()
+                box[..., [0, 2]] = w - box[..., [2, 0]]
+                results[key] = box
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(prob={self.prob})'

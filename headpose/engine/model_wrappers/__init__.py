@@ -1,0 +1,5 @@
+"""Model wrappers."""
+
+from .cpu_ddp import HeadPoseDistributedDataParallel
+
+__all__ = ['HeadPoseDistributedDataParallel']

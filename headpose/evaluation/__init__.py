@@ -1,0 +1,3 @@
+"""Evaluation: metrics."""
+
+from .metrics import *  # noqa: F401,F403

@@ -1,0 +1,5 @@
+"""Backbones."""
+
+from .resnet import ResNet
+
+__all__ = ['ResNet']

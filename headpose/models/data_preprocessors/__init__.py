@@ -1,0 +1,5 @@
+"""Data preprocessors."""
+
+from .data_preprocessor import HeadPoseDataPreprocessor
+
+__all__ = ['HeadPoseDataPreprocessor']

@@ -1,0 +1,48 @@
+"""The top-down estimator: one head crop in, one pose out."""
+
+from typing import List, Optional, Union
+
+import torch
+from mmengine.model import BaseModel
+
+from headpose.registry import MODELS
+from headpose.structures import HeadPoseDataSample
+
+
+@MODELS.register_module()
+class TopDownPoseEstimator(BaseModel):
+    """Backbone -> neck -> pose head, for crops of one head each (RankPose).
+
+    It only routes features: the head owns the loss and the decoding.
+
+    Args:
+        backbone: backbone config.
+        head: pose head config.
+        neck: neck config (e.g. ``GlobalAveragePooling``), optional.
+        data_preprocessor: data preprocessor config.
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(self, backbone: dict, head: dict, neck: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck) if neck is not None else None
+        self.head = MODELS.build(head)
+
+    def extract_feat(self, inputs: torch.Tensor) -> tuple:
+        feats = self.backbone(inputs)
+        return self.neck(feats) if self.neck is not None else feats
+
+    def forward(self, inputs: torch.Tensor,
+                data_samples: Optional[List[HeadPoseDataSample]] = None,
+                mode: str = 'tensor') -> Union[dict, list, torch.Tensor]:
+        feats = self.extract_feat(inputs)
+        if mode == 'loss':
+            return self.head.loss(feats, data_samples)
+        if mode == 'predict':
+            return self.head.predict(feats, data_samples)
+        if mode == 'tensor':
+            return self.head(feats)
+        raise ValueError(f"TopDownPoseEstimator: mode must be 'loss', 'predict' or 'tensor', "
+                         f'got {mode!r}')

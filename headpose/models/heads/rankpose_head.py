@@ -1,0 +1,104 @@
+"""RankPose's pose head: a bounded cosine / arccos output layer, MSE and ranking losses."""
+
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from headpose.registry import MODELS, TASK_UTILS
+from headpose.structures import HeadPoseDataSample
+
+TRANSFORMS = ('linear', 'cosine', 'arccos')
+
+
+@MODELS.register_module()
+class RankPoseHead(BaseModule):
+    """Regresses (yaw, pitch, roll) from a pooled feature (Dai et al., BMVC 2020).
+
+    With ``F`` the L2-normalised feature and ``W`` the output weights with
+    L2-normalised columns (one per angle), the outputs in degrees are
+    ``alpha * W^T F`` (``'cosine'``, eq. 2, alpha = 90), ``arccos(W^T F) - 90``
+    (``'arccos'``, eq. 3), or a plain linear layer ``W^T F + b`` on the raw feature
+    (``'linear'``, eq. 1). The bounded forms can only output angles in (-90, 90).
+
+    Training loss (eq. 7): ``loss`` (MSE, weight beta) on every image, plus
+    ``loss_rank`` (pairwise ranking, weight 1 - beta) over pairs when the batch is
+    made of pairs (see ``PairDataset``).
+
+    Args:
+        in_channels: channels of the pooled feature.
+        output_transform: ``'linear'``, ``'cosine'`` or ``'arccos'``.
+        alpha: the cosine transform's scale in degrees.
+        codec: how targets are encoded from rotations and outputs decoded.
+        loss: the regression loss config.
+        loss_rank: the ranking loss config, or ``None`` for MSE only.
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(self, in_channels: int, output_transform: str = 'arccos', alpha: float = 90.0,
+                 codec: dict = dict(type='EulerCodec'),
+                 loss: dict = dict(type='MSELoss', loss_weight=0.5),
+                 loss_rank: Optional[dict] = dict(type='PairwiseRankingLoss', loss_weight=0.5),
+                 init_cfg: Optional[dict] = dict(type='Normal', layer='Linear', std=0.01)):
+        super().__init__(init_cfg=init_cfg)
+        if output_transform not in TRANSFORMS:
+            raise ValueError(f'RankPoseHead: output_transform must be one of {TRANSFORMS}, '
+                             f'got {output_transform!r}')
+        self.output_transform = output_transform
+        self.alpha = alpha
+        self.codec = TASK_UTILS.build(codec)
+        self.fc = nn.Linear(in_channels, self.codec.num_outputs,
+                            bias=output_transform == 'linear')
+        self.loss_module = MODELS.build(loss)
+        self.loss_rank = MODELS.build(loss_rank) if loss_rank is not None else None
+
+    def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The last pooled feature (N, C) -> (N, 3) angles in degrees."""
+        x = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        if self.output_transform == 'linear':
+            return self.fc(x)
+        cos = F.linear(F.normalize(x, dim=1), F.normalize(self.fc.weight, dim=1))
+        if self.output_transform == 'cosine':
+            return self.alpha * cos
+        eps = 1e-6
+        return torch.rad2deg(torch.arccos(cos.clamp(-1 + eps, 1 - eps))) - 90.0
+
+    def loss(self, feats: Sequence[torch.Tensor],
+             data_samples: List[HeadPoseDataSample]) -> dict:
+        """The losses of eq. 7 (and the batch's MAE in degrees, for the log)."""
+        preds = self.forward(feats)
+        rotations = torch.stack([s.gt_rotation for s in data_samples]).to(preds)
+        targets = self.codec.encode(rotations)
+        losses = dict(loss_mse=self.loss_module(preds, targets))
+        if self.loss_rank is not None:
+            n = pair_split(data_samples)
+            losses['loss_rank'] = self.loss_rank(preds[:n], preds[n:], targets[:n], targets[n:])
+        with torch.no_grad():
+            losses['mae'] = (preds - targets).abs().mean()
+        return losses
+
+    def predict(self, feats: Sequence[torch.Tensor],
+                data_samples: List[HeadPoseDataSample]) -> List[HeadPoseDataSample]:
+        """Sets ``pred_rotation`` (3, 3) and ``pred_pose`` (yaw, pitch, roll) on each sample."""
+        preds = self.forward(feats)
+        rotations, angles = self.codec.decode(preds.detach().float())
+        for sample, rot, ang in zip(data_samples, rotations, angles):
+            sample.pred_rotation = rot
+            sample.pred_pose = ang
+        return data_samples
+
+
+def pair_split(data_samples: List[HeadPoseDataSample]) -> int:
+    """Checks that a batch is N first images then their N partners; returns N."""
+    roles = [s.metainfo.get('pair_role') for s in data_samples]
+    n = len(roles) // 2
+    if roles != [0] * n + [1] * n:
+        raise ValueError(
+            'loss_rank needs a batch of pairs: wrap the training dataset in '
+            "dict(type='PairDataset', dataset=...) or set the head's loss_rank=None")
+    return n
+
+
+__all__ = ['RankPoseHead', 'pair_split']

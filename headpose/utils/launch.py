@@ -1,0 +1,62 @@
+"""What the tools share: config loading with overrides, CPU distributed set-up, work dirs."""
+
+import os
+import os.path as osp
+import shutil
+import time
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported)
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Reads a config file (an error names it if absent) and merges ``--cfg-options``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Makes a launcher work on a machine without CUDA.
+
+    mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and its DDP
+    wrapper passes ``device_ids``; both fail on a CPU. Here the process group is
+    initialised with gloo from torchrun's (or SLURM's) environment, and the model is
+    wrapped by ``HeadPoseDistributedDataParallel``, which leaves ``device_ids`` out.
+    """
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    if launcher == 'slurm' and 'RANK' not in os.environ:
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+        os.environ.setdefault('MASTER_PORT', os.environ.get('PORT', '29500'))
+        os.environ.setdefault('MASTER_ADDR', 'localhost')
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or {}
+    wrapper['type'] = 'HeadPoseDistributedDataParallel'
+    cfg.model_wrapper_cfg = wrapper
+
+
+def archive_previous_run(work_dir: str) -> Optional[str]:
+    """Moves checkpoints of an earlier run in ``work_dir`` aside instead of overwriting them.
+
+    Returns the archive folder, or ``None`` when there was nothing to keep.
+    """
+    if not osp.isdir(work_dir):
+        return None
+    names = [n for n in os.listdir(work_dir) if n.endswith('.pth') or n == 'last_checkpoint']
+    if not names:
+        return None
+    dest = osp.join(work_dir, 'previous_runs', time.strftime('%Y%m%d_%H%M%S'))
+    os.makedirs(dest, exist_ok=True)
+    for name in names:
+        shutil.move(osp.join(work_dir, name), osp.join(dest, name))
+    return dest

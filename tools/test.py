@@ -1,0 +1,73 @@
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out FILE] [--show-dir DIR]``."""
+
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from headpose.utils import register_all_modules  # noqa: E402
+from headpose.utils.launch import load_config, setup_cpu_distributed  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a head pose model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation log')
+    parser.add_argument('--out', help='write one record per image (file, ground truth and '
+                        'predicted yaw/pitch/roll) to this .json or .csv file')
+    parser.add_argument('--show', action='store_true', help='show the drawn results')
+    parser.add_argument('--show-dir', help='write drawn results into this folder (relative '
+                        'paths are inside the work dir\'s run folder)')
+    parser.add_argument('--wait-time', type=float, default=2, help='seconds per shown image')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. test_dataloader.batch_size=8')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_cfg(args: argparse.Namespace):
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        cfg.default_hooks.visualization = dict(
+            type='HeadPoseVisualizationHook', draw=True, show=args.show,
+            wait_time=args.wait_time, test_out_dir=args.show_dir)
+    if args.out:
+        if not args.out.endswith(('.json', '.csv')):
+            raise SystemExit(f'--out must end with .json or .csv, got {args.out}')
+        evaluator = cfg.test_evaluator
+        evaluators = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+        evaluators.append(dict(type='DumpHeadPoseResults', out_file=args.out))
+        cfg.test_evaluator = evaluators
+    return cfg
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    cfg = build_cfg(args)
+    setup_cpu_distributed(cfg, args.launcher)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    return runner.test()
+
+
+if __name__ == '__main__':
+    main()
