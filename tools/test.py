@@ -3,16 +3,13 @@
 import argparse
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from headpose.utils import register_all_modules  # noqa: E402
-from headpose.utils.launch import load_config, setup_cpu_distributed  # noqa: E402
+from headpose.utils import register_all_modules
+from headpose.utils.launch import load_config, setup_cpu_distributed
 
 
 def parse_args(argv=None) -> argparse.Namespace:

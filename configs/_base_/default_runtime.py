@@ -8,9 +8,14 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='HeadPoseVisualizationHook', draw=False))
 
-# RNGStateHook makes --resume continue exactly; BadImageReportHook counts the
-# unreadable training images that were replaced by other samples.
-custom_hooks = [dict(type='RNGStateHook'), dict(type='BadImageReportHook')]
+# SafeCheckpointHook keeps checkpoints loadable with torch.load(weights_only=True) so that
+# --resume works with torch >= 2.6; RNGStateHook makes --resume continue exactly;
+# BadImageReportHook counts the unreadable training images replaced by other samples.
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RNGStateHook'),
+    dict(type='BadImageReportHook'),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -1,7 +1,7 @@
-"""Engine: hooks, model wrappers and safe checkpoint loading."""
+"""Engine: hooks, model wrappers and weights-only checkpoints."""
 
-from .checkpoint import register_safe_globals
+from .checkpoint import load_weights, plain_message_hub, restore_message_hub
 from .hooks import *  # noqa: F401,F403
 from .model_wrappers import *  # noqa: F401,F403
 
-__all__ = ['register_safe_globals']
+__all__ = ['load_weights', 'plain_message_hub', 'restore_message_hub']

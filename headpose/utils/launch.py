@@ -41,7 +41,7 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
         dist.init_process_group(backend='gloo')
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg') or {}
-    wrapper['type'] = 'HeadPoseDistributedDataParallel'
+    wrapper['type'] = 'headpose.HeadPoseDistributedDataParallel'  # the root registry looks it up
     cfg.model_wrapper_cfg = wrapper
 
 

@@ -18,8 +18,6 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import headpose.evaluation  # noqa: F401
     import headpose.models  # noqa: F401
     import headpose.visualization  # noqa: F401
-    from headpose.engine import register_safe_globals
-    register_safe_globals()
     if not init_default_scope:
         return
     current = DefaultScope.get_current_instance()

@@ -1,4 +1,4 @@
-"""Drawing head axes and cubes projected from a rotation matrix (what is drawn is what is predicted)."""
+"""Head axes and cubes projected from a rotation matrix: what is drawn is what is predicted."""
 
 from typing import Sequence, Tuple
 

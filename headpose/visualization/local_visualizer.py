@@ -7,6 +7,7 @@ import numpy as np
 from mmengine.visualization import Visualizer
 
 from headpose.registry import VISUALIZERS
+
 from .draw import draw_axes, draw_cube
 
 

@@ -5,9 +5,16 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
-from headpose.structures import (euler_to_matrix, flip_euler, flip_rotation,
-                                 geodesic_distance, matrix_to_euler, project_to_rotation,
-                                 rotate_in_plane, wrapped_angle_error)
+from headpose.structures import (
+    euler_to_matrix,
+    flip_euler,
+    flip_rotation,
+    geodesic_distance,
+    matrix_to_euler,
+    project_to_rotation,
+    rotate_in_plane,
+    wrapped_angle_error,
+)
 
 
 def primed(pitch, yaw, roll):
@@ -105,8 +112,8 @@ def test_project_to_rotation():
     noisy = rots + rng.normal(0, 0.05, rots.shape)
     proj = project_to_rotation(noisy)
     np.testing.assert_allclose(np.linalg.det(proj), 1.0, atol=1e-9)
-    np.testing.assert_allclose(proj @ proj.transpose(0, 2, 1), np.broadcast_to(np.eye(3), proj.shape),
-                               atol=1e-9)
+    eye = np.broadcast_to(np.eye(3), proj.shape)
+    np.testing.assert_allclose(proj @ proj.transpose(0, 2, 1), eye, atol=1e-9)
     # Independent: the nearest rotation by scipy's Kabsch/align_vectors on the basis vectors.
     for m, p in zip(noisy, proj):
         ref, _ = Rotation.align_vectors(m.T, np.eye(3))
@@ -128,7 +135,8 @@ def test_geodesic_distance():
 
 
 def test_wrapped_angle_error():
-    err = wrapped_angle_error(np.array([179.0, -170.0, 10.0, 0.0]), np.array([-179.0, 170.0, -20.0, 360.0]))
+    err = wrapped_angle_error(np.array([179.0, -170.0, 10.0, 0.0]),
+                              np.array([-179.0, 170.0, -20.0, 360.0]))
     np.testing.assert_allclose(err, [2.0, 20.0, 30.0, 0.0])
 
 

@@ -9,20 +9,15 @@ the model's error on the same images is printed beside it.
 
 import argparse
 import json
-import os.path as osp
-import sys
 
 import numpy as np
+from mmengine.config import DictAction
+from terminaltables import AsciiTable
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmengine.config import DictAction  # noqa: E402
-from terminaltables import AsciiTable  # noqa: E402
-
-from headpose.registry import DATASETS  # noqa: E402
-from headpose.structures import matrix_to_euler  # noqa: E402
-from headpose.utils import register_all_modules  # noqa: E402
-from headpose.utils.launch import load_config  # noqa: E402
+from headpose.registry import DATASETS
+from headpose.structures import matrix_to_euler
+from headpose.utils import register_all_modules
+from headpose.utils.launch import load_config
 
 
 def labels_of(dataset_cfg: dict) -> np.ndarray:

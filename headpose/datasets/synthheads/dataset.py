@@ -7,6 +7,7 @@ import numpy as np
 from headpose.datasets.base import BaseHeadPoseDataset
 from headpose.registry import DATASETS
 from headpose.structures import euler_to_matrix
+
 from .renderer import render_head, sample_identity
 
 

@@ -9,3 +9,6 @@ from .photometric import GaussianBlur, GaussianNoise
 
 __all__ = ['CropHead', 'GaussianBlur', 'GaussianNoise', 'LoadImage', 'PackHeadPoseInputs',
            'RandomFlip']
+from .detection import FilterHeads, LetterBox, PhotoMetricDistortion, RandomAffine  # noqa: E402
+
+__all__ += ['FilterHeads', 'LetterBox', 'PhotoMetricDistortion', 'RandomAffine']

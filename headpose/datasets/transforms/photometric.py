@@ -28,7 +28,7 @@ class GaussianNoise(BaseTransform):
         img = results['img']
         std = np.random.uniform(*self.std_range)
         noise = np.random.standard_normal(img.shape).astype(np.float32) * std
-        results['img'] = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+        results['img'] = np.clip(np.rint(img.astype(np.float32) + noise), 0, 255).astype(np.uint8)
         return results
 
     def __repr__(self) -> str:

@@ -2,6 +2,11 @@
 
 from .bad_image_hook import BadImageReportHook
 from .rng_state_hook import RNGStateHook
+from .safe_checkpoint_hook import SafeCheckpointHook
 from .visualization_hook import HeadPoseVisualizationHook
 
-__all__ = ['BadImageReportHook', 'HeadPoseVisualizationHook', 'RNGStateHook']
+__all__ = ['BadImageReportHook', 'HeadPoseVisualizationHook', 'RNGStateHook',
+           'SafeCheckpointHook']
+from .phase_hook import TrainingPhaseHook  # noqa: E402
+
+__all__ += ['TrainingPhaseHook']

@@ -3,3 +3,6 @@
 from .resnet import ResNet
 
 __all__ = ['ResNet']
+from .darknet import Darknet  # noqa: E402
+
+__all__ += ['Darknet']

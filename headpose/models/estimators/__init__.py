@@ -3,3 +3,6 @@
 from .top_down import TopDownPoseEstimator
 
 __all__ = ['TopDownPoseEstimator']
+from .multitask_net import MultiTaskNet  # noqa: E402
+
+__all__ += ['MultiTaskNet']

@@ -32,5 +32,5 @@ class PairwiseRankingLoss(nn.Module):
         if pred_a.numel() == 0:
             return pred_a.sum() * 0.0
         order = torch.sign(target_a - target_b)
-        hinge = torch.clamp(-order * (pred_a - pred_b), min=0)
+        hinge = torch.relu(-order * (pred_a - pred_b))  # zero gradient at a tie
         return self.loss_weight * hinge.sum(dim=-1).mean()

@@ -1,0 +1,80 @@
+# Multitask-Net v2 (vector pose) made small enough to train on a 2-core CPU in 30 minutes:
+# Darknet-53 at a quarter of the width, 128 x 128 inputs, SynthHeads scenes rendered on the
+# fly (several heads of full-range yaw per image, no download). It inherits the CMU Panoptic
+# config and changes the width, the input size and anchors, the data and the schedule.
+_base_ = ['./d53_v2-vector_cmu-panoptic.py']
+
+widen = 0.25
+input_size = (128, 128)
+# Anchors (w, h) fitted to SynthHeads heads of 24-80 px, per level of stride 32, 16, 8.
+anchors = [[(62, 76), (76, 94), (96, 118)],
+           [(34, 42), (42, 52), (52, 64)],
+           [(16, 20), (22, 27), (28, 34)]]
+neck_in = [int(c * widen) for c in (1024, 512, 256)]
+neck_out = [int(c * widen) for c in (512, 256, 128)]
+bridge = [int(c * widen) for c in (1024, 512, 256)]
+model = dict(
+    backbone=dict(widen_factor=widen),
+    neck=dict(in_channels=neck_in, out_channels=neck_out),
+    bbox_head=dict(in_channels=neck_out, out_channels=bridge,
+                   anchor_generator=dict(base_sizes=anchors)),
+    pose_head=dict(in_channels=neck_out, box_channels=bridge))
+
+dataset_type = 'SynthHeadsScenesDataset'
+scenes = dict(img_size=(128, 128), num_heads=(1, 3), head_scale=(0.25, 0.5),
+              yaw_range=(-180, 180), pitch_range=(-40, 40), roll_range=(-30, 30),
+              max_overlap=0.3)
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='LetterBox', scale=input_size, pad_val=114),
+    dict(type='RandomAffine', max_rotate_degree=10, max_translate_ratio=0.1,
+         scaling_ratio_range=(0.8, 1.2), border_val=114),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion', prob=0.3),
+    dict(type='FilterHeads', min_size=2),
+    dict(type='PackHeadPoseInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='LetterBox', scale=input_size, pad_val=114),
+    dict(type='PackHeadPoseInputs'),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    dataset=dict(_delete_=True, type=dataset_type, num_samples=8000, seed=0,
+                 pipeline=train_pipeline, **scenes))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(_delete_=True, type=dataset_type, num_samples=300, seed=1, test_mode=True,
+                 cache=True, pipeline=test_pipeline, **scenes))
+test_dataloader = val_dataloader
+
+# Schedule: iterations, three phases (the box branch alone briefly: the backbone starts
+# from random weights here, there is no pretrained Darknet without a download).
+max_iters = 1500
+phases = [dict(begin=0, trainable=['neck', 'bbox_head']),
+          dict(begin=50, trainable=['backbone', 'neck', 'bbox_head']),
+          dict(begin=250, trainable='all')]
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=2e-5, by_epoch=False, begin=0,
+         end=max_iters),
+]
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters)
+custom_hooks = [
+    dict(type='SafeCheckpointHook'),
+    dict(type='RNGStateHook'),
+    dict(type='BadImageReportHook'),
+    # A randomly initialised backbone keeps normalising with batch statistics while frozen.
+    dict(type='TrainingPhaseHook', phases=phases, by_epoch=False, freeze_norm=False),
+]
+default_hooks = dict(logger=dict(interval=25),
+                     checkpoint=dict(by_epoch=False, interval=500, max_keep_ckpts=2))
+log_processor = dict(by_epoch=False)
+auto_scale_lr = dict(base_batch_size=16)

@@ -1,0 +1,19 @@
+# Multitask-Net v2 (vector) on the BIWI 70/30 protocol: train on the 17 training
+# sequences and test on the other 7 (the split of headpose/datasets/biwi_split.py),
+# through the COCO-style JSONs of the converter (one head per frame):
+#   python tools/dataset_converters/biwi_to_coco.py data/BIWI/hpdb --split train \
+#       --out data/BIWI/hpdb/annotations/coco_headpose_train.json
+#   python tools/dataset_converters/biwi_to_coco.py data/BIWI/hpdb --split test \
+#       --out data/BIWI/hpdb/annotations/coco_headpose_test.json
+_base_ = ['./d53_v2-vector_cmu-panoptic.py']
+
+model = dict(pose_head=dict(full_range=False))
+train_dataloader = dict(
+    dataset=dict(data_root='data/BIWI/hpdb/', ann_file='annotations/coco_headpose_train.json',
+                 data_prefix=dict(img=''), full_range=False))
+val_dataloader = dict(
+    dataset=dict(data_root='data/BIWI/hpdb/', ann_file='annotations/coco_headpose_test.json',
+                 data_prefix=dict(img=''), full_range=False))
+test_dataloader = val_dataloader
+val_evaluator = dict(full_range=False)
+test_evaluator = val_evaluator

@@ -1,0 +1,10 @@
+# RankPose Table 3 row "cosine, MSE", trained on 300W-LP, tested on AFLW2000 (|angle| <=
+# 99). The one change from r50_arccos_300wlp.py: the output transform and the loss: MSE
+# alone (pairs are still drawn, only the loss differs).
+_base_ = ['./r50_arccos_300wlp.py']
+
+model = dict(
+    head=dict(
+        output_transform='cosine',  # eq. 2: 90 * W^T F with unit-norm W and F
+        loss=dict(type='MSELoss', loss_weight=1.0),
+        loss_rank=None))

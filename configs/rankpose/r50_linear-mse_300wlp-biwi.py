@@ -1,0 +1,11 @@
+# RankPose Table 3 row "no transform, MSE", tested on BIWI (FSA-Net BIWI_noTrack.npz); the
+# model is trained with r50_linear-mse_300wlp.py. The one change from r50_arccos_300wlp-
+# biwi.py: the output transform and the loss: MSE alone (pairs are still drawn, only the
+# loss differs).
+_base_ = ['./r50_arccos_300wlp-biwi.py']
+
+model = dict(
+    head=dict(
+        output_transform='linear',  # eq. 1: a plain linear layer W^T F + b
+        loss=dict(type='MSELoss', loss_weight=1.0),
+        loss_rank=None))

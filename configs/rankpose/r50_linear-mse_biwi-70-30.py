@@ -1,0 +1,10 @@
+# RankPose Table 3 row "no transform, MSE", BIWI 70/30 (biwi_split.py). The one change from
+# r50_arccos_biwi-70-30.py: the output transform and the loss: MSE alone (pairs are still
+# drawn, only the loss differs).
+_base_ = ['./r50_arccos_biwi-70-30.py']
+
+model = dict(
+    head=dict(
+        output_transform='linear',  # eq. 1: a plain linear layer W^T F + b
+        loss=dict(type='MSELoss', loss_weight=1.0),
+        loss_rank=None))

@@ -1,0 +1,158 @@
+"""Multitask-Net's pose branch: the aggregation module and a pose per anchor."""
+
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
+
+from headpose.registry import MODELS, TASK_UTILS
+
+from ..backbones.darknet import ConvBNLeaky
+from .yolov3_head import flatten_maps
+
+REPRESENTATIONS = ('euler', 'vector')
+
+
+@MODELS.register_module()
+class AggregationPoseHead(BaseModule):
+    """Predicts a head pose for every anchor of YOLOv3's box branch.
+
+    Per level, the aggregation module: two convolutions (3x3 then 1x1, ConvBNLeaky)
+    on the neck's map, concatenated with the box branch's bridge features of that
+    level (``aggregate=True``), then a 1x1 conv to ``num_anchors * P`` outputs, P
+    = 3 Euler angles or 9 vector entries. With ``aggregate=False`` there is no
+    concatenation (the pose branch sees the neck's map only).
+
+    The representation fixes the codec that encodes targets and decodes outputs:
+    ``'euler'``: ``EulerCodec`` (yaw, pitch, roll; outputs are in units of
+    ``angle_scale`` degrees, so they start at a sensible magnitude); ``'vector'``:
+    ``RotationVectorCodec`` (the columns of R; decoding projects onto the nearest
+    rotation by SVD).
+
+    Only the anchors that the box branch made positive are trained: ``loss`` reads
+    ``pos`` and ``gt_index`` from ``YOLOV3Head.get_targets``; ``predict`` decodes the
+    anchors of the box branch's detections (``anchor_inds``).
+
+    Args:
+        in_channels: channels of the neck's maps, deepest first.
+        box_channels: channels of the box branch's bridge features, deepest first.
+        feat_channels: channels of the two convs per level (default ``in_channels``).
+        num_anchors: anchors per location (as the box branch).
+        representation: ``'euler'`` or ``'vector'``.
+        full_range: decode Euler angles in the full-range branch (yaw in (-180, 180]).
+        aggregate: concatenate the box branch's features (the aggregation module).
+        angle_scale: with ``'euler'``, degrees per output unit; the loss compares
+            angles divided by it.
+        loss: the pose loss (default: ``MSELoss`` for Euler, ``VectorMSELoss`` for vectors).
+        loss_orth: the orthogonality loss for vectors (``None``: none). Ignored for Euler.
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(self, in_channels: Sequence[int] = (512, 256, 128),
+                 box_channels: Sequence[int] = (1024, 512, 256),
+                 feat_channels: Optional[Sequence[int]] = None, num_anchors: int = 3,
+                 representation: str = 'vector', full_range: bool = True,
+                 aggregate: bool = True, angle_scale: float = 90.0,
+                 loss: Optional[dict] = None,
+                 loss_orth: Optional[dict] = dict(type='OrthogonalityLoss', loss_weight=1.0),
+                 init_cfg: Optional[dict] = None):
+        if init_cfg is None:
+            init_cfg = [dict(type='Kaiming', layer='Conv2d', a=0.1, nonlinearity='leaky_relu'),
+                        dict(type='Constant', val=1, layer=['_BatchNorm'])]
+        super().__init__(init_cfg=init_cfg)
+        if representation not in REPRESENTATIONS:
+            raise ValueError(f'AggregationPoseHead: representation must be one of '
+                             f'{REPRESENTATIONS}, got {representation!r}')
+        feat_channels = list(feat_channels or in_channels)
+        if not len(in_channels) == len(box_channels) == len(feat_channels):
+            raise ValueError('AggregationPoseHead: in_channels, box_channels and feat_channels '
+                             'need one entry per level')
+        self.representation = representation
+        self.aggregate = aggregate
+        self.num_anchors = num_anchors
+        self.angle_scale = angle_scale
+        if representation == 'euler':
+            self.codec = TASK_UTILS.build(dict(type='EulerCodec', full_range=full_range))
+            loss = loss or dict(type='MSELoss', loss_weight=1.0)
+            loss_orth = None
+        else:
+            self.codec = TASK_UTILS.build(dict(type='RotationVectorCodec',
+                                               full_range=full_range))
+            loss = loss or dict(type='VectorMSELoss', loss_weight=1.0)
+        self.num_outputs = self.codec.num_outputs
+        self.loss_pose = MODELS.build(loss)
+        self.loss_orth = MODELS.build(loss_orth) if loss_orth is not None else None
+        self.convs = nn.ModuleList(
+            nn.Sequential(ConvBNLeaky(i, f, 3), ConvBNLeaky(f, f, 1))
+            for i, f in zip(in_channels, feat_channels))
+        pred_in = [f + (b if aggregate else 0) for f, b in zip(feat_channels, box_channels)]
+        self.preds = nn.ModuleList(
+            nn.Conv2d(c, num_anchors * self.num_outputs, 1) for c in pred_in)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        # Small initial outputs: the first pose losses stay of the order of the targets.
+        for conv in self.preds:
+            nn.init.normal_(conv.weight, std=0.01)
+            nn.init.zeros_(conv.bias)
+
+    def forward(self, feats: Sequence[torch.Tensor],
+                box_feats: Optional[Sequence[torch.Tensor]] = None) -> list:
+        """Neck maps and box bridge features (deepest first) -> per-level raw pose maps."""
+        if self.aggregate and box_feats is None:
+            raise ValueError('AggregationPoseHead: aggregate=True needs the box branch\'s '
+                             'features')
+        outs = []
+        for i, x in enumerate(feats):
+            y = self.convs[i](x)
+            if self.aggregate:
+                y = torch.cat([y, box_feats[i]], 1)
+            outs.append(self.preds[i](y))
+        return outs
+
+    def _outputs(self, maps: Sequence[torch.Tensor]) -> torch.Tensor:
+        """(N, M, P) outputs in the codec's units."""
+        out = flatten_maps(maps, self.num_anchors)
+        return out * self.angle_scale if self.representation == 'euler' else out
+
+    def loss(self, maps: Sequence[torch.Tensor], targets: dict, data_samples: list) -> dict:
+        """Pose losses over the positive anchors of ``YOLOV3Head.get_targets``.
+
+        Returns ``loss_pose`` (and ``loss_orth`` for vectors), plus ``pose_mae``: the
+        mean absolute error of the batch's positive anchors in codec units, for the log.
+        """
+        out = self._outputs(maps)
+        pos, gt_index = targets['pos'], targets['gt_index']
+        preds = out[pos]  # (P, D), image by image, anchor order
+        rotations = [s.gt_instances.rotations.to(out)[gt_index[i][pos[i]]]
+                     for i, s in enumerate(data_samples)]
+        rotations = torch.cat(rotations) if rotations else out.new_zeros(0, 3, 3)
+        target = self.codec.encode(rotations).to(out) if len(rotations) else \
+            out.new_zeros(0, self.num_outputs)
+        if self.representation == 'euler':
+            losses = dict(loss_pose=self.loss_pose(preds / self.angle_scale,
+                                                   target / self.angle_scale))
+        else:
+            losses = dict(loss_pose=self.loss_pose(preds, target))
+            if self.loss_orth is not None:
+                losses['loss_orth'] = self.loss_orth(preds)
+        with torch.no_grad():
+            losses['pose_mae'] = (preds - target).abs().mean() if len(preds) else \
+                out.new_zeros(())
+        return losses
+
+    def predict(self, maps: Sequence[torch.Tensor],
+                results: List[InstanceData]) -> List[InstanceData]:
+        """Adds ``rotations`` (K, 3, 3) and ``poses`` (K, 3: yaw, pitch, roll in degrees)
+        to each image's detections, decoded at their ``anchor_inds``."""
+        out = self._outputs(maps).detach().float()
+        for i, inst in enumerate(results):
+            rotations, angles = self.codec.decode(out[i][inst.anchor_inds])
+            inst.rotations = rotations.reshape(-1, 3, 3)
+            inst.poses = angles.reshape(-1, 3)
+        return results
+
+
+__all__ = ['AggregationPoseHead']

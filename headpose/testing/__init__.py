@@ -1,0 +1,52 @@
+"""Helpers for tests: repository paths, configs, tiny models and seeded demo inputs."""
+
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config
+
+from headpose.structures import HeadPoseDataSample, euler_to_matrix
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: The real samples of the public datasets (research-only; never copied into the repo).
+REAL_SAMPLES = osp.join(REPO_ROOT, '..', 'shared', 'data', 'real_samples')
+
+
+def get_config(path: str) -> Config:
+    """Loads a config by its path relative to ``configs/`` (e.g. ``rankpose/x.py``)."""
+    return Config.fromfile(osp.join(REPO_ROOT, 'configs', path))
+
+
+def tiny_rankpose_cfg(output_transform: str = 'arccos', rank: bool = True) -> dict:
+    """A small RankPose model config (ResNet18, no initialisation from files)."""
+    return dict(
+        type='TopDownPoseEstimator',
+        data_preprocessor=dict(type='HeadPoseDataPreprocessor'),
+        backbone=dict(type='ResNet', depth=18),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='RankPoseHead', in_channels=512, output_transform=output_transform,
+                  loss_rank=dict(type='PairwiseRankingLoss', loss_weight=0.5) if rank else None))
+
+
+def demo_batch(n: int = 4, size: int = 32, seed: int = 0, paired: bool = False,
+               angles: Optional[np.ndarray] = None) -> dict:
+    """A seeded batch as a dataloader yields it: uint8 images and data samples."""
+    rng = np.random.default_rng(seed)
+    if angles is None:
+        angles = rng.uniform(-60, 60, (n, 3))
+    samples = []
+    for i, a in enumerate(angles):
+        s = HeadPoseDataSample()
+        s.gt_rotation = torch.as_tensor(euler_to_matrix(a), dtype=torch.float32)
+        s.gt_pose = torch.as_tensor(a, dtype=torch.float32)
+        if paired:
+            s.set_metainfo(dict(pair_role=int(i >= n // 2)))
+        samples.append(s)
+    imgs = [torch.as_tensor(rng.integers(0, 255, (3, size, size)), dtype=torch.uint8)
+            for _ in range(n)]
+    if paired:
+        h = n // 2
+        return dict(inputs=[imgs[:h], imgs[h:]], data_samples=[samples[:h], samples[h:]])
+    return dict(inputs=imgs, data_samples=samples)

@@ -1,0 +1,19 @@
+"""Test-wide set-up: register headpose's modules once and keep tests single-threaded."""
+
+import os
+
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from headpose.utils import register_all_modules  # noqa: E402
+
+torch.set_num_threads(int(os.environ.get('HEADPOSE_TEST_THREADS', '2')))
+register_all_modules()
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    yield

@@ -1,0 +1,58 @@
+"""Tests of noise, blur, loading and packing."""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from headpose.datasets import ImageReadError
+from headpose.datasets.transforms import GaussianBlur, GaussianNoise, LoadImage, PackHeadPoseInputs
+from headpose.structures import euler_to_matrix
+
+
+def test_gaussian_noise_statistics():
+    np.random.seed(0)
+    img = np.full((200, 200, 3), 128, np.uint8)
+    out = GaussianNoise(prob=1.0, std_range=(5.0, 5.0))(dict(img=img))['img']
+    diff = out.astype(float) - 128
+    assert abs(diff.mean()) < 0.2 and 4.7 < diff.std() < 5.3
+    assert GaussianNoise(prob=0.0)(dict(img=img))['img'] is img
+
+
+def test_gaussian_blur_matches_opencv():
+    np.random.seed(0)
+    img = (np.random.rand(32, 32, 3) * 255).astype(np.uint8)
+    out = GaussianBlur(prob=1.0, sigma_range=(1.5, 1.5))(dict(img=img.copy()))['img']
+    np.testing.assert_array_equal(out, cv2.GaussianBlur(img, (0, 0), 1.5, sigmaY=1.5))
+
+
+def test_load_image_formats_and_errors(tmp_path):
+    gray = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    path = str(tmp_path / 'g.png')
+    cv2.imwrite(path, gray)
+    out = LoadImage()(dict(img_path=path))
+    assert out['img'].shape == (8, 8, 3) and out['ori_shape'] == (8, 8)
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    assert LoadImage()(dict(img=rgba))['img'].shape == (4, 4, 3)
+    with pytest.raises(ImageReadError, match='missing.jpg'):
+        LoadImage()(dict(img_path=str(tmp_path / 'missing.jpg')))
+    bad = tmp_path / 'broken.jpg'
+    bad.write_bytes(b'not an image')
+    with pytest.raises(ImageReadError, match='broken.jpg'):
+        LoadImage()(dict(img_path=str(bad)))
+
+
+def test_pack_inputs():
+    rot = euler_to_matrix(np.array([150.0, 10.0, -20.0]))
+    img = np.zeros((6, 5, 3), np.uint8)
+    img[..., 2] = 7
+    out = PackHeadPoseInputs()(dict(img=img, rotation=rot, full_range=True, img_path='a.png',
+                                    bbox=np.array([0, 0, 5, 6])))
+    assert out['inputs'].shape == (3, 6, 5) and out['inputs'].dtype == torch.uint8
+    assert out['inputs'][2].max() == 7
+    sample = out['data_samples']
+    torch.testing.assert_close(sample.gt_pose, torch.tensor([150.0, 10.0, -20.0]), atol=1e-4,
+                               rtol=0)
+    assert sample.img_path == 'a.png'
+    narrow = PackHeadPoseInputs()(dict(img=img, rotation=rot))['data_samples'].gt_pose
+    assert abs(narrow[0]) <= 90  # the narrow Euler branch of the same rotation

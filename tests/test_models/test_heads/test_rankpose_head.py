@@ -1,0 +1,92 @@
+"""Tests of RankPoseHead's output transforms (RankPose eq. 1-3), losses and decoding."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from headpose.models.heads import RankPoseHead
+from headpose.structures import HeadPoseDataSample, euler_to_matrix
+
+
+def make_head(transform, rank=True):
+    return RankPoseHead(in_channels=4, output_transform=transform,
+                        loss_rank=dict(type='PairwiseRankingLoss', loss_weight=0.5)
+                        if rank else None)
+
+
+def test_transforms_hand_computed():
+    feat = torch.tensor([[3.0, 0.0, 4.0, 0.0]])  # |F| = 5 -> F = (0.6, 0, 0.8, 0)
+    w = torch.tensor([[1.0, 0, 0, 0], [0, 0, 2.0, 0], [0, 1.0, 0, 0]])  # columns -> unit rows
+    cos = torch.tensor([[0.6, 0.8, 0.0]])
+    for transform, expected in (
+            ('cosine', 90.0 * cos),
+            ('arccos', torch.rad2deg(torch.arccos(cos)) - 90.0)):
+        head = make_head(transform)
+        with torch.no_grad():
+            head.fc.weight.copy_(w)
+        torch.testing.assert_close(head((feat, )), expected)
+    # arccos of 0.6 is 53.13 deg -> output -36.87
+    head = make_head('arccos')
+    with torch.no_grad():
+        head.fc.weight.copy_(w)
+    assert head((feat, ))[0, 0].item() == pytest.approx(math.degrees(math.acos(0.6)) - 90, abs=1e-4)
+    linear = make_head('linear')
+    with torch.no_grad():
+        linear.fc.weight.copy_(w)
+        linear.fc.bias.copy_(torch.tensor([1.0, 2.0, 3.0]))
+    torch.testing.assert_close(linear((feat, )), F.linear(feat, w) + torch.tensor([1.0, 2, 3]))
+
+
+def test_bounded_outputs():
+    feats = (torch.randn(64, 4) * 100, )
+    for transform in ('cosine', 'arccos'):
+        out = make_head(transform)(feats)
+        assert out.abs().max() <= 90.0
+
+
+def samples(angles, paired):
+    out = []
+    for i, a in enumerate(angles):
+        s = HeadPoseDataSample()
+        s.gt_rotation = torch.as_tensor(euler_to_matrix(torch.tensor(a)), dtype=torch.float32)
+        if paired:
+            s.set_metainfo(dict(pair_role=int(i >= len(angles) // 2)))
+        out.append(s)
+    return out
+
+
+def test_loss_pairs_and_errors():
+    head = make_head('arccos')
+    angles = [[10.0, 20.0, -5.0], [-30.0, 0.0, 15.0], [12.0, 25.0, -2.0], [-35.0, 5.0, 10.0]]
+    feats = (torch.randn(4, 4, requires_grad=True), )
+    losses = head.loss(feats, samples(angles, paired=True))
+    assert set(losses) == {'loss_mse', 'loss_rank', 'mae'}
+    preds = head(feats)
+    targets = torch.tensor(angles)
+    torch.testing.assert_close(losses['loss_mse'], 0.5 * ((preds - targets) ** 2).mean(),
+                               atol=1e-3, rtol=1e-5)
+    order = torch.sign(targets[:2] - targets[2:])
+    expected_rank = 0.5 * torch.clamp(-order * (preds[:2] - preds[2:]), min=0).sum(1).mean()
+    torch.testing.assert_close(losses['loss_rank'], expected_rank, atol=1e-4, rtol=1e-5)
+    (losses['loss_mse'] + losses['loss_rank']).backward()
+    assert feats[0].grad is not None and feats[0].grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='PairDataset'):
+        head.loss(feats, samples(angles, paired=False))
+    # MSE only: no pairs needed.
+    assert set(make_head('cosine', rank=False).loss(feats, samples(angles, False))) == \
+        {'loss_mse', 'mae'}
+
+
+def test_predict_sets_rotation_and_pose():
+    head = make_head('cosine')
+    out = head.predict((torch.randn(3, 4), ), samples([[0, 0, 0]] * 3, paired=False))
+    for s in out:
+        assert s.pred_pose.shape == (3, ) and s.pred_rotation.shape == (3, 3)
+        torch.testing.assert_close(s.pred_rotation, euler_to_matrix(s.pred_pose))
+
+
+def test_bad_transform_name():
+    with pytest.raises(ValueError, match='output_transform'):
+        RankPoseHead(in_channels=4, output_transform='sigmoid')

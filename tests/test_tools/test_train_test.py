@@ -1,0 +1,139 @@
+"""End-to-end tests of tools/train.py, tools/test.py and tools/dist_train.sh on tiny runs."""
+
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import pytest
+import torch
+
+from headpose.testing import REPO_ROOT
+
+TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
+TINY_COCO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_coco.py')
+
+
+def run(args, check=True, env=None):
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT, **(env or {}))
+    proc = subprocess.run([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
+                          text=True, env=full_env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
+    return proc
+
+
+def scalars(work_dir):
+    runs = sorted(d for d in os.listdir(work_dir) if osp.isdir(osp.join(work_dir, d, 'vis_data')))
+    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_training_lowers_the_loss_and_test_writes_records(tmp_path):
+    work = str(tmp_path / 'run')
+    run(['tools/train.py', TINY, '--work-dir', work, '--cfg-options',
+         'train_cfg.max_epochs=4', 'param_scheduler.0.T_max=4', 'param_scheduler.0.end=4',
+         'train_cfg.val_interval=4'])
+    logs = [r for r in scalars(work) if 'loss' in r]
+    first = [r['loss'] for r in logs if r['epoch'] == 1]
+    last = [r['loss'] for r in logs if r['epoch'] == 4]
+    assert sum(last) / len(last) < 0.7 * sum(first) / len(first)
+    out = str(tmp_path / 'results.json')
+    proc = run(['tools/test.py', TINY, osp.join(work, 'epoch_4.pth'), '--work-dir', work,
+                '--out', out, '--show-dir', str(tmp_path / 'vis')])
+    assert 'pose/MAE' in proc.stdout + proc.stderr
+    records = json.load(open(out))
+    assert len(records) == 16
+    assert set(records[0]) == {'img_path', 'gt_yaw', 'gt_pitch', 'gt_roll', 'pred_yaw',
+                               'pred_pitch', 'pred_roll'}
+    assert osp.isfile(tmp_path / 'vis' / 'montage.jpg')
+    assert cv2.imread(str(tmp_path / 'vis' / 'montage.jpg')) is not None
+
+
+def test_resume_gives_the_same_weights(tmp_path):
+    straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
+    run(['tools/train.py', TINY, '--work-dir', straight])
+    run(['tools/train.py', TINY, '--work-dir', split, '--cfg-options', 'train_cfg.max_epochs=1'])
+    assert osp.isfile(osp.join(split, 'epoch_1.pth')) and not osp.isfile(
+        osp.join(split, 'epoch_2.pth'))
+    run(['tools/train.py', TINY, '--work-dir', split, '--resume'])
+    a = torch.load(osp.join(straight, 'epoch_2.pth'), map_location='cpu')['state_dict']
+    b = torch.load(osp.join(split, 'epoch_2.pth'), map_location='cpu')['state_dict']
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
+def test_rerun_keeps_earlier_checkpoints(tmp_path):
+    work = str(tmp_path / 'run')
+    opts = ['--cfg-options', 'train_cfg.max_epochs=1']
+    run(['tools/train.py', TINY, '--work-dir', work] + opts)
+    first = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu')['state_dict']
+    run(['tools/train.py', TINY, '--work-dir', work] + opts)
+    kept = [osp.join(r, f) for r, _, fs in os.walk(osp.join(work, 'previous_runs'))
+            for f in fs if f == 'epoch_1.pth']
+    assert len(kept) == 1
+    old = torch.load(kept[0], map_location='cpu')['state_dict']
+    for k in first:
+        torch.testing.assert_close(old[k], first[k], rtol=0, atol=0)
+
+
+def test_dist_train_two_cpu_processes(tmp_path):
+    work = str(tmp_path / 'dist')
+    env = dict(os.environ, OMP_NUM_THREADS='1', PORT='29617', PYTHON=sys.executable)
+    proc = subprocess.run(['bash', 'tools/dist_train.sh', TINY, '2', '--work-dir', work,
+                           '--cfg-options', 'train_cfg.max_epochs=1'], cwd=REPO_ROOT,
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    log = open(next(osp.join(r, f) for r, _, fs in os.walk(work) for f in fs
+                    if f.endswith('.log'))).read()
+    # mmengine calls the world size 'GPU number' even when the processes run on the CPU.
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert "'backend': 'gloo'" in log
+    # 32 pairs, batch 8 per process, 2 processes -> 2 iterations in the epoch.
+    assert 'Epoch(train) [1][2/2]' in log
+    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+
+
+@pytest.fixture(scope='module')
+def synth_files(tmp_path_factory):
+    import runpy
+    root = tmp_path_factory.mktemp('synth')
+    mod = runpy.run_path(osp.join(REPO_ROOT, 'tools/dataset_converters/make_synthheads.py'))
+    ann = mod['main']([str(root), '--num-samples', '16', '--num-identities', '4',
+                       '--img-size', '48'])
+    return str(root), ann
+
+
+def coco_opts(root, ann, extra=()):
+    return ['--cfg-options', f'train_dataloader.dataset.dataset.ann_file={ann}',
+            f'train_dataloader.dataset.dataset.data_prefix.img={root}/images',
+            f'test_dataloader.dataset.ann_file={ann}',
+            f'test_dataloader.dataset.data_prefix.img={root}/images',
+            f'val_dataloader.dataset.ann_file={ann}',
+            f'val_dataloader.dataset.data_prefix.img={root}/images', *extra]
+
+
+def test_unreadable_training_image_is_replaced_and_counted(synth_files, tmp_path):
+    root, ann = synth_files
+    broken = osp.join(root, 'images', '000003.png')
+    backup = open(broken, 'rb').read()
+    try:
+        with open(broken, 'wb') as f:
+            f.write(b'garbage')
+        work = str(tmp_path / 'bad')
+        run(['tools/train.py', TINY_COCO, '--work-dir', work] +
+            coco_opts(root, ann, ['train_cfg.max_epochs=1', 'val_cfg=None',
+                                       'val_dataloader=None', 'val_evaluator=None']))
+        log = open(next(osp.join(r, f) for r, _, fs in os.walk(work) for f in fs
+                        if f.endswith('.log'))).read()
+        assert 'skipping an unreadable training image' in log and '000003.png' in log
+        assert 'epoch 1: 1 unreadable training image(s) were replaced' in log
+        proc = run(['tools/test.py', TINY_COCO, osp.join(work, 'epoch_1.pth'), '--work-dir',
+                    work] + coco_opts(root, ann), check=False)
+        assert proc.returncode != 0 and '000003.png' in proc.stderr
+    finally:
+        with open(broken, 'wb') as f:
+            f.write(backup)
