@@ -26,7 +26,7 @@ install: $(STAMP)
 
 quickstart: $(STAMP)
 	$(PY) tools/train.py $(QS_CONFIG) --work-dir $(QS_DIR)
-	$(PY) tools/test.py $(QS_CONFIG) $(QS_DIR)/epoch_8.pth --work-dir $(QS_DIR) \
+	$(PY) tools/test.py $(QS_CONFIG) $$(cat $(QS_DIR)/last_checkpoint) --work-dir $(QS_DIR) \
 		--out $(QS_DIR)/test_results.json --show-dir $(CURDIR)/$(QS_DIR)/vis
 	$(PY) tools/analysis_tools/mean_baseline.py $(QS_CONFIG) --results $(QS_DIR)/test_results.json
 	@echo "Picture of predicted axes on test heads: $(QS_DIR)/vis/montage.jpg"

@@ -18,7 +18,9 @@ model = dict(
     neck=dict(in_channels=neck_in, out_channels=neck_out),
     bbox_head=dict(in_channels=neck_out, out_channels=bridge,
                    anchor_generator=dict(base_sizes=anchors)),
-    pose_head=dict(in_channels=neck_out, box_channels=bridge))
+    # A heavier pose loss: the shared features are learnt from scratch here.
+    pose_head=dict(in_channels=neck_out, box_channels=bridge,
+                   loss=dict(type='VectorMSELoss', loss_weight=2.0)))
 
 dataset_type = 'SynthHeadsScenesDataset'
 scenes = dict(img_size=(128, 128), num_heads=(1, 3), head_scale=(0.25, 0.5),
@@ -58,7 +60,7 @@ test_dataloader = val_dataloader
 max_iters = 1500
 phases = [dict(begin=0, trainable=['neck', 'bbox_head']),
           dict(begin=50, trainable=['backbone', 'neck', 'bbox_head']),
-          dict(begin=250, trainable='all')]
+          dict(begin=150, trainable='all')]
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),

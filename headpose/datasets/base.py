@@ -38,7 +38,9 @@ class BaseHeadPoseDataset(BaseDataset):
     """A dataset of head images with pose labels.
 
     Subclasses implement :meth:`load_data_list`, returning one dict per sample with at
-    least ``img_path`` (or ``img``), ``rotation`` (3x3, the canonical label), and for
+    least ``img_path`` (or ``img``), ``rotation`` (3x3, the canonical label), optionally
+    ``pose`` (the released (yaw, pitch, roll), kept as ``gt_pose`` so that labels outside
+    the Euler branch of ``matrix_to_euler`` stay as published), and for
     top-down data ``bbox`` ([x1, y1, x2, y2] of the head); ``identity`` enables pairing
     for the ranking loss (see :class:`PairDataset`). :meth:`pose_sample` helps build one.
 
@@ -64,7 +66,7 @@ class BaseHeadPoseDataset(BaseDataset):
                     **extra: Any) -> dict:
         """One data-list entry from (yaw, pitch, roll) labels, checked and converted."""
         arr = check_angles(angles, where)
-        return dict(img_path=img_path, rotation=euler_to_matrix(arr), **extra)
+        return dict(img_path=img_path, rotation=euler_to_matrix(arr), pose=arr, **extra)
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)

@@ -128,14 +128,13 @@ class CocoHeadPoseDataset(BaseHeadPoseDataset):
                                  f'got {bbox!r}')
             x, y, bw, bh = (float(v) for v in bbox)
             box = np.array([x, y, x + bw, y + bh])
-            if h is not None and w is not None:
-                clipped = np.clip(box, 0, [w, h, w, h])
-                if bw > 0 and bh > 0 and not np.array_equal(clipped, box):
-                    report['clipped'] += 1
-                box = clipped
-            if min(box[2] - box[0], box[3] - box[1]) < max(self.min_size, 1e-6):
+            clipped = box if h is None or w is None else np.clip(box, 0, [w, h, w, h])
+            if min(clipped[2] - clipped[0], clipped[3] - clipped[1]) < max(self.min_size, 1e-6):
                 report['dropped_boxes'] += 1
                 continue
+            if not np.array_equal(clipped, box):
+                report['clipped'] += 1
+                box = clipped
             boxes.append(box)
             angles.append(pose)
             ann_ids.append(ann.get('id'))

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from headpose.registry import DATASETS
 from headpose.structures import euler_to_matrix
 
-from .ann_cache import PoseTable, identity_table, load_folder_annotations, scan_folder
+from .ann_cache import PoseTable, load_folder_annotations, scan_folder
 from .base import BaseHeadPoseDataset
 from .mat_utils import landmark_bbox, pose_para_to_angles, read_mat, scale_bboxes
 
@@ -30,6 +30,19 @@ def w300lp_identity(subset: str, stem: str) -> str:
     in the identity, so a ``*_Flip`` copy is its own identity.
     """
     return f'{subset}/{_TRAILING_K.sub("", stem)}'
+
+
+def w300lp_identity_codes(subset: str, stems: np.ndarray) -> tuple:
+    """:func:`w300lp_identity` for a bytes array of stems, vectorised.
+
+    Returns:
+        ``(codes (N,) int32, names)``: ``names[codes[i]]`` is the identity of stem ``i``.
+    """
+    head, sep, tail = np.char.rpartition(stems, b'_').T
+    base = np.where((sep == b'_') & np.char.isdigit(tail), head, stems)
+    uniq, codes = np.unique(base, return_inverse=True)
+    names = np.array([f'{subset}/{u.decode("utf-8")}' for u in uniq], dtype=np.str_)
+    return codes.astype(np.int32).reshape(-1), names
 
 
 def parse_w300lp_mat(path: str) -> dict:
@@ -117,8 +130,7 @@ class W300LPDataset(BaseHeadPoseDataset):
             listing, '300wlp', parse_w300lp_mat, parser_version=self.PARSER_VERSION,
             data_root=self.data_root, cache=self.cache, cache_dir=self.cache_dir,
             desc=f'parsing 300W-LP {subset}')
-        stems = [s.decode('utf-8') for s in arrays['stems']]
-        codes, names = identity_table([w300lp_identity(subset, s) for s in stems])
+        codes, names = w300lp_identity_codes(subset, arrays['stems'])
         relpaths = np.char.add(np.char.add(f'{subset}/'.encode(), arrays['stems']), b'.jpg')
         return PoseTable(self.data_root, relpaths, euler_to_matrix(arrays['angles']),
                          scale_bboxes(arrays['bbox'], self.bbox_scale), codes, names)
@@ -131,4 +143,4 @@ class W300LPDataset(BaseHeadPoseDataset):
 
 
 __all__ = ['W300LPDataset', 'W300LP_SUBSETS', 'W300LP_BASE_SUBSETS', 'parse_w300lp_mat',
-           'w300lp_identity']
+           'w300lp_identity', 'w300lp_identity_codes']

@@ -15,7 +15,7 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e-9) -> to
     Args:
         boxes1: ``(N, 4)`` boxes.
         boxes2: ``(M, 4)`` boxes.
-        eps: added to the union to avoid dividing by zero.
+        eps: the smallest union, to avoid dividing by zero for degenerate boxes.
 
     Returns:
         ``(N, M)`` IoU matrix.
@@ -25,7 +25,7 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e-9) -> to
     wh = (rb - lt).clamp(min=0)
     inter = wh[..., 0] * wh[..., 1]
     union = box_area(boxes1)[:, None] + box_area(boxes2)[None, :] - inter
-    return inter / (union + eps)
+    return inter / union.clamp(min=eps)
 
 
 def clip_boxes(boxes: torch.Tensor, height: float, width: float) -> torch.Tensor:

@@ -120,7 +120,8 @@ def test_tools_test_on_the_primitive_config_writes_the_true_labels(tmp_path):
         f'test_dataloader.dataset.data_root={root}',
         f'test_dataloader.dataset.cache_dir={tmp_path / "cache"}',
         'test_dataloader.batch_size=2', 'test_dataloader.num_workers=0',
-        'test_dataloader.persistent_workers=False'])
+        'test_dataloader.persistent_workers=False',
+        'test_dataloader.dataset.pipeline.1.input_size=(64,64)'])  # a quicker forward
     records = json.load(open(out))
     assert len(records) == 3
     for rec in records:

@@ -16,8 +16,9 @@ from headpose.datasets import (
 )
 from headpose.datasets.biwi import biwi_rotation_to_angles, project_head_boxes, read_biwi_pose
 from headpose.datasets.biwi_split import BIWI_SPLIT_SEED, generate_split
+from headpose.registry import DATASETS
 from headpose.structures import euler_to_matrix, matrix_to_euler, project_to_rotation
-from headpose.testing import REAL_SAMPLES
+from headpose.testing import REAL_SAMPLES, get_config
 
 REAL_POSE = osp.join(REAL_SAMPLES, 'biwi', 'frame_00003_pose.txt')
 needs_real = pytest.mark.skipif(
@@ -167,3 +168,29 @@ def test_npz_with_bad_arrays_is_an_error_naming_the_file(tmp_path):
         BIWINpzDataset(ann_file=str(tmp_path / 'c.npz'), **kw)
     with pytest.raises(FileNotFoundError, match='not found'):
         BIWINpzDataset(ann_file=str(tmp_path / 'none.npz'), **kw)
+
+
+def test_biwi_configs_build_their_datasets(tmp_path):
+    for seq in range(1, 25):
+        for frame in (1, 2):
+            add_frame(tmp_path / 'hpdb', seq, frame, POSE_TEXT.format(x=0, y=0, z=900))
+    cfg = get_config('rankpose/r50_arccos_biwi-70-30.py')
+    assert cfg.train_dataloader == get_config('_base_/datasets/biwi_70_30.py').train_dataloader
+    over = dict(data_root=str(tmp_path / 'hpdb'), cache_dir=str(tmp_path / 'c'))
+    cfg.train_dataloader.dataset.dataset.update(over)
+    cfg.test_dataloader.dataset.update(over)
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    test = DATASETS.build(cfg.test_dataloader.dataset)
+    assert len(train) == 2 * 17 and len(test) == 2 * 7
+    train_ids = {train.dataset.get_identity(i) for i in range(len(train))}
+    test_ids = {test.get_identity(i) for i in range(len(test))}
+    assert not train_ids & test_ids and len(train_ids | test_ids) == 24
+    item = train[0]
+    assert [tuple(x.shape) for x in item['inputs']] == [(3, 224, 224)] * 2
+
+    write_npz(tmp_path / 'BIWI_noTrack.npz')
+    cfg = get_config('rankpose/r50_arccos_300wlp-biwi.py')
+    assert cfg.test_dataloader == get_config('_base_/datasets/w300lp_biwi.py').test_dataloader
+    cfg.test_dataloader.dataset.data_root = str(tmp_path)
+    test = DATASETS.build(cfg.test_dataloader.dataset)
+    assert len(test) == 3 and tuple(test[0]['inputs'].shape) == (3, 224, 224)

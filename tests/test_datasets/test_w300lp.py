@@ -8,9 +8,9 @@ import pytest
 import scipy.io as sio
 
 from headpose.datasets import PairDataset, W300LPDataset
-from headpose.datasets.w300lp import w300lp_identity
+from headpose.datasets.w300lp import w300lp_identity, w300lp_identity_codes
 from headpose.structures import matrix_to_euler
-from headpose.testing import REAL_SAMPLES
+from headpose.testing import REAL_SAMPLES, REPO_ROOT, get_config
 
 REAL_300WLP = osp.join(REAL_SAMPLES, '300w_lp')
 needs_real = pytest.mark.skipif(
@@ -92,6 +92,9 @@ def test_identity_strips_the_trailing_k_and_keeps_the_subset():
     assert w300lp_identity('IBUG', 'IBUG_image_008_1_0') == 'IBUG/IBUG_image_008_1'
     assert w300lp_identity('HELEN_Flip', 'HELEN_100032540_1_12') == 'HELEN_Flip/HELEN_100032540_1'
     assert w300lp_identity('AFW', 'noindex') == 'AFW/noindex'
+    stems = ['IBUG_image_008_1_0', 'IBUG_image_008_1_11', 'AFW_x_', 'noindex', 'IBUG_image_9_1_0']
+    codes, names = w300lp_identity_codes('IBUG', np.array([s.encode() for s in stems]))
+    assert [names[c] for c in codes] == [w300lp_identity('IBUG', s) for s in stems]
 
 
 def test_subsets_identities_and_pairs(tmp_path):
@@ -154,3 +157,32 @@ def test_mat_without_pose_para_and_missing_image_are_errors_naming_the_file(tmp_
     os.remove(root / 'HELEN_1_1_0.jpg')
     with pytest.raises(FileNotFoundError, match=r'have no image, e\.g\. HELEN_1_1_0\.jpg'):
         W300LPDataset(**kw)
+
+
+def test_table3_configs_inherit_the_primitive_and_change_one_thing():
+    primitive = get_config('rankpose/r50_arccos_300wlp.py')
+    head = primitive.model.head
+    assert (head.output_transform, head.loss.loss_weight, head.loss_rank.loss_weight) == \
+        ('arccos', 0.5, 0.5)
+    assert primitive.train_dataloader.batch_size == 64  # pairs: 128 images
+    assert primitive.train_dataloader.dataset.type == 'PairDataset'
+    assert primitive.test_dataloader.dataset.filter_abs_angle == 99
+    assert primitive.test_evaluator.filter_abs_angle is None
+    assert primitive.optim_wrapper.optimizer == dict(type='Adam', lr=1e-3)
+    assert primitive.train_cfg.max_epochs == 80
+    protocols = {'300wlp': 'r50_arccos_300wlp.py', '300wlp-biwi': 'r50_arccos_300wlp-biwi.py',
+                 'biwi-70-30': 'r50_arccos_biwi-70-30.py'}
+    for data, parent_name in protocols.items():
+        parent = get_config(f'rankpose/{parent_name}')
+        for transform in ('linear', 'cosine', 'arccos'):
+            for variant in (transform, f'{transform}-mse'):
+                name = f'rankpose/r50_{variant}_{data}.py'
+                if not osp.isfile(osp.join(REPO_ROOT, 'configs', name)):
+                    assert variant == 'arccos', f'{name} is missing'
+                    continue
+                cfg = get_config(name)
+                assert cfg.model.head.output_transform == transform
+                assert (cfg.model.head.loss_rank is None) == variant.endswith('-mse')
+                for key in ('train_dataloader', 'test_dataloader', 'optim_wrapper',
+                            'param_scheduler', 'train_cfg'):
+                    assert cfg[key] == parent[key], (name, key)

@@ -44,7 +44,7 @@ def test_shares_png_and_csv_input(tmp_path, capsys):
     assert result['A']['yaw'] == [0.25, 0.5, 0.75, 0.75]
     assert result['A']['pitch'] == [1.0] * 4
     assert result['B']['yaw'] == [0.5, 0.75, 1.0, 1.0]
-    np.testing.assert_allclose(result['A']['mean'], [0.75, 0.75, 1.0, 1.0])
+    np.testing.assert_allclose(result['A']['mean'], [0.75, 1.0, 1.0, 1.0])  # 1/3, 2, 4, 25/3
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     printed = capsys.readouterr().out
     assert '<= 5 deg' in printed and '25.0%' in printed

@@ -137,3 +137,27 @@ def test_unreadable_training_image_is_replaced_and_counted(synth_files, tmp_path
     finally:
         with open(broken, 'wb') as f:
             f.write(backup)
+
+
+class _Payload:
+    """Unpickling this would create a file: loading must refuse it."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def test_test_tool_never_unpickles_arbitrary_objects(tmp_path):
+    from mmengine.config import Config
+
+    from headpose.registry import MODELS
+    model = MODELS.build(Config.fromfile(TINY).model)
+    marker = tmp_path / 'pwned'
+    ckpt = tmp_path / 'evil.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {'x': _Payload(str(marker))}}, ckpt)
+    proc = run(['tools/test.py', TINY, str(ckpt), '--work-dir', str(tmp_path / 'w')],
+               check=False)
+    assert proc.returncode != 0 and 'weights_only' in proc.stderr.lower().replace(' ', '_')
+    assert not marker.exists()

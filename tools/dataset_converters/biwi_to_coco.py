@@ -21,7 +21,7 @@ from tqdm import tqdm
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from coco_headpose import CocoHeadPoseWriter, image_size  # noqa: E402
+from coco_writer import CocoHeadPoseWriter, image_size  # noqa: E402
 
 from headpose.datasets import biwi  # noqa: E402
 from headpose.datasets.ann_cache import scan_folder  # noqa: E402

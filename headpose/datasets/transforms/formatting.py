@@ -16,8 +16,12 @@ class PackHeadPoseInputs(BaseTransform):
     """Packs the image as a (C, H, W) uint8 tensor and the labels into a data sample.
 
     Top-down samples (``rotation`` in the results) get ``gt_rotation`` and ``gt_pose``
-    (yaw, pitch, roll in degrees, in the Euler branch given by ``full_range``);
-    multi-head samples (``gt_rotations``) get ``gt_instances``.
+    (yaw, pitch, roll in degrees): the released angles (``pose``) when the dataset gives
+    them and no transform has dropped them, else the angles of the rotation in the Euler
+    branch given by ``full_range``. Multi-head samples (``gt_rotations``, optionally
+    ``gt_poses``) get ``gt_instances``. A transform that changes a rotation in a way
+    the angles cannot follow exactly (e.g. an in-plane rotation) must set ``pose`` /
+    ``gt_poses`` to ``None``.
 
     Args:
         meta_keys: keys of the results copied into the data sample's meta information.
@@ -35,7 +39,11 @@ class PackHeadPoseInputs(BaseTransform):
         if results.get('rotation') is not None:
             rot = torch.as_tensor(np.asarray(results['rotation']), dtype=torch.float32)
             sample.gt_rotation = rot
-            sample.gt_pose = matrix_to_euler(rot.double(), full_range).float()
+            if results.get('pose') is not None:  # the released angles, kept as published
+                sample.gt_pose = torch.as_tensor(np.asarray(results['pose']),
+                                                 dtype=torch.float32)
+            else:
+                sample.gt_pose = matrix_to_euler(rot.double(), full_range).float()
         if results.get('gt_rotations') is not None:
             rots = torch.as_tensor(np.asarray(results['gt_rotations']),
                                    dtype=torch.float32).reshape(-1, 3, 3)
@@ -43,7 +51,11 @@ class PackHeadPoseInputs(BaseTransform):
             inst.bboxes = torch.as_tensor(np.asarray(results['gt_bboxes']),
                                           dtype=torch.float32).reshape(-1, 4)
             inst.rotations = rots
-            inst.poses = matrix_to_euler(rots.double(), full_range).float().reshape(-1, 3)
+            if results.get('gt_poses') is not None:
+                inst.poses = torch.as_tensor(np.asarray(results['gt_poses']),
+                                             dtype=torch.float32).reshape(-1, 3)
+            else:
+                inst.poses = matrix_to_euler(rots.double(), full_range).float().reshape(-1, 3)
             inst.labels = torch.zeros(len(rots), dtype=torch.long)
             sample.gt_instances = inst
         sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})

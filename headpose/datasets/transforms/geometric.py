@@ -7,7 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from headpose.registry import TRANSFORMS
-from headpose.structures import flip_rotation
+from headpose.structures import flip_euler, flip_rotation
 
 
 def crop_matrix(center: np.ndarray, size: float, out_size: Tuple[int, int]) -> np.ndarray:
@@ -77,8 +77,8 @@ class CropHead(BaseTransform):
 class RandomFlip(BaseTransform):
     """Flips the image horizontally with probability ``prob`` and applies the pose flip rule.
 
-    The rotation becomes ``S R S`` with ``S = diag(-1, 1, 1)`` (yaw -> -yaw,
-    roll -> -roll); boxes are mirrored. Handles a single head (``rotation``, ``bbox``)
+    The rotation becomes ``S R S`` with ``S = diag(-1, 1, 1)``, and released angles
+    (``pose``, ``gt_poses``) become (-yaw, pitch, -roll), the same rule; boxes are mirrored. Handles a single head (``rotation``, ``bbox``)
     and many (``gt_rotations``, ``gt_bboxes``).
 
     Args:
@@ -101,6 +101,9 @@ class RandomFlip(BaseTransform):
         for key in ('rotation', 'gt_rotations'):
             if results.get(key) is not None:
                 results[key] = flip_rotation(np.asarray(results[key], dtype=np.float64))
+        for key in ('pose', 'gt_poses'):  # released angles: the same rule, exactly
+            if results.get(key) is not None:
+                results[key] = flip_euler(np.asarray(results[key], dtype=np.float64))
         for key in ('bbox', 'gt_bboxes'):
             if results.get(key) is not None:
                 box = np.asarray(results[key], dtype=np.float32).copy()

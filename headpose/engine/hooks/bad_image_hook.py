@@ -37,4 +37,3 @@ class BadImageReportHook(Hook):
                 logging.WARNING,
                 f'epoch {runner.epoch + 1}: {len(bad)} unreadable training image(s) were replaced '
                 f'by other samples: {sorted(bad)[:10]}{" ..." if len(bad) > 10 else ""}')
-        runner.message_hub.update_scalar('train/num_bad_images', len(bad))

@@ -71,6 +71,8 @@ class ResNet(BaseModule):
         out_indices: which stages (0-3) to return, as a tuple of feature maps.
         frozen_stages: stages whose parameters are frozen (-1: none; 0: the stem).
         norm_eval: keep BatchNorm layers in eval mode while training.
+        zero_init_residual: start the last BatchNorm of every residual branch at zero,
+            so each block begins as an identity (helps training from scratch).
         init_cfg: mmengine initialisation config.
     """
 
@@ -83,7 +85,7 @@ class ResNet(BaseModule):
 
     def __init__(self, depth: int = 50, out_indices: Sequence[int] = (3, ),
                  frozen_stages: int = -1, norm_eval: bool = False,
-                 init_cfg: Optional[dict] = None):
+                 zero_init_residual: bool = False, init_cfg: Optional[dict] = None):
         if init_cfg is None:
             init_cfg = [dict(type='Kaiming', layer='Conv2d'),
                         dict(type='Constant', val=1, layer=['_BatchNorm'])]
@@ -97,6 +99,7 @@ class ResNet(BaseModule):
         self.out_indices = tuple(out_indices)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
+        self.zero_init_residual = zero_init_residual
         block, counts = self.arch_settings[depth]
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
@@ -118,6 +121,15 @@ class ResNet(BaseModule):
             self.add_module(f'layer{i + 1}', nn.Sequential(*layers))
             self.out_channels.append(in_channels)
         self._freeze_stages()
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        pretrained = isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'
+        if self.zero_init_residual and not pretrained:
+            for m in self.modules():
+                if isinstance(m, (BasicBlock, Bottleneck)):
+                    last_bn = m.bn3 if isinstance(m, Bottleneck) else m.bn2
+                    nn.init.zeros_(last_bn.weight)
 
     def _freeze_stages(self) -> None:
         if self.frozen_stages < 0:

@@ -61,3 +61,11 @@ def test_random_flip_many_heads():
 def test_flip_probability_checked():
     with pytest.raises(ValueError, match='prob'):
         RandomFlip(prob=1.5)
+
+
+def test_random_flip_keeps_released_angles_exact():
+    released = np.array([95.0, 10.0, 5.0])
+    out = RandomFlip(prob=1.0)(dict(img=np.zeros((4, 4, 3), np.uint8),
+                                    rotation=euler_to_matrix(released), pose=released))
+    np.testing.assert_allclose(out['pose'], [-95.0, 10.0, -5.0])
+    np.testing.assert_allclose(out['rotation'], euler_to_matrix(out['pose']), atol=1e-12)

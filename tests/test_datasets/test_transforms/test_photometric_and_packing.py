@@ -56,3 +56,16 @@ def test_pack_inputs():
     assert sample.img_path == 'a.png'
     narrow = PackHeadPoseInputs()(dict(img=img, rotation=rot))['data_samples'].gt_pose
     assert abs(narrow[0]) <= 90  # the narrow Euler branch of the same rotation
+
+
+def test_released_angles_are_packed_as_published():
+    # |yaw| in (90, 99]: kept by the AFLW2000 protocol, outside the narrow Euler branch.
+    released = np.array([95.0, 10.0, 5.0])
+    results = dict(img=np.zeros((4, 4, 3), np.uint8), rotation=euler_to_matrix(released),
+                   pose=released)
+    sample = PackHeadPoseInputs()(dict(results))['data_samples']
+    torch.testing.assert_close(sample.gt_pose, torch.tensor([95.0, 10.0, 5.0]))
+    # the rotation alone would give an equivalent triple in the narrow branch
+    del results['pose']
+    narrow = PackHeadPoseInputs()(results)['data_samples'].gt_pose
+    assert abs(narrow[0]) <= 90 and abs(narrow[1]) > 90

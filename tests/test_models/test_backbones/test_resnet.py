@@ -51,3 +51,13 @@ def test_frozen_stages_and_norm_eval():
 def test_invalid_depth():
     with pytest.raises(KeyError, match='depth'):
         ResNet(depth=19)
+
+
+def test_zero_init_residual():
+    model = ResNet(depth=50, zero_init_residual=True)
+    model.init_weights()
+    assert model.layer1[0].bn3.weight.abs().sum() == 0
+    assert model.layer1[0].bn1.weight.abs().sum() > 0
+    basic = ResNet(depth=18, zero_init_residual=True)
+    basic.init_weights()
+    assert basic.layer2[1].bn2.weight.abs().sum() == 0

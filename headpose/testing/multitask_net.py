@@ -1,0 +1,55 @@
+"""Test helpers for Multitask-Net: a tiny model config and seeded multi-head batches."""
+
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.structures import InstanceData
+
+from headpose.structures import HeadPoseDataSample, euler_to_matrix
+
+#: Anchors (w, h) for 64 x 64 inputs, per level of stride 32, 16, 8.
+TINY_ANCHORS = (((40, 48), (52, 60), (60, 64)),
+                ((20, 24), (26, 32), (32, 38)),
+                ((8, 10), (12, 14), (16, 18)))
+
+
+def tiny_multitask_cfg(widen: float = 0.125, representation: str = 'vector',
+                       aggregate: bool = True, tanh_box: bool = False,
+                       alpha: float = 0.5) -> dict:
+    """A Multitask-Net config small enough for unit tests (Darknet-53 at 1/8 width)."""
+    neck_in = [int(c * widen) for c in (1024, 512, 256)]
+    neck_out = [int(c * widen) for c in (512, 256, 128)]
+    bridge = [int(c * widen) for c in (1024, 512, 256)]
+    return dict(
+        type='MultiTaskNet',
+        alpha=alpha,
+        data_preprocessor=dict(type='HeadPoseDataPreprocessor', mean=[0, 0, 0],
+                               std=[255, 255, 255]),
+        backbone=dict(type='Darknet', widen_factor=widen),
+        neck=dict(type='YOLOV3Neck', in_channels=neck_in, out_channels=neck_out),
+        bbox_head=dict(type='YOLOV3Head', in_channels=neck_out, out_channels=bridge,
+                       tanh_box=tanh_box,
+                       anchor_generator=dict(type='YOLOAnchorGenerator', strides=(32, 16, 8),
+                                             base_sizes=TINY_ANCHORS)),
+        pose_head=dict(type='AggregationPoseHead', in_channels=neck_out, box_channels=bridge,
+                       representation=representation, aggregate=aggregate))
+
+
+def multihead_sample(boxes: Sequence[Sequence[float]], angles: Sequence[Sequence[float]],
+                     img_shape: tuple = (64, 64),
+                     metainfo: Optional[dict] = None) -> HeadPoseDataSample:
+    """A data sample with ``gt_instances`` (boxes xyxy, rotations from (yaw, pitch, roll))."""
+    sample = HeadPoseDataSample(metainfo=dict(img_shape=img_shape, ori_shape=img_shape,
+                                              **(metainfo or {})))
+    gt = InstanceData()
+    gt.bboxes = torch.as_tensor(np.asarray(boxes, np.float32).reshape(-1, 4))
+    ang = np.asarray(angles, np.float64).reshape(-1, 3)
+    gt.rotations = torch.as_tensor(euler_to_matrix(ang), dtype=torch.float32).reshape(-1, 3, 3)
+    gt.poses = torch.as_tensor(ang, dtype=torch.float32)
+    gt.labels = torch.zeros(len(ang), dtype=torch.long)
+    sample.gt_instances = gt
+    return sample
+
+
+__all__ = ['TINY_ANCHORS', 'multihead_sample', 'tiny_multitask_cfg']

@@ -1,0 +1,107 @@
+"""TrainingPhaseHook: what is trainable in each phase, norms of frozen parts, logging."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn as nn
+
+from headpose.engine.hooks import TrainingPhaseHook
+
+PHASES = [dict(begin=0, trainable=['neck', 'bbox_head']),
+          dict(begin=2, trainable=['backbone', 'neck', 'bbox_head']),
+          dict(begin=5, trainable='all')]
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.data_preprocessor = nn.Identity()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+        self.neck = nn.Conv2d(4, 4, 1)
+        self.bbox_head = nn.Conv2d(4, 6, 1)
+        self.pose_head = nn.Sequential(nn.Conv2d(4, 9, 1), nn.BatchNorm2d(9))
+
+
+class Logger:
+    def __init__(self):
+        self.lines = []
+
+    def info(self, msg):
+        self.lines.append(msg)
+
+
+def runner(epoch=0, it=0):
+    return SimpleNamespace(model=Net(), epoch=epoch, iter=it, logger=Logger())
+
+
+def trainable(model):
+    return {n for n, m in model.named_children()
+            if n != 'data_preprocessor' and all(p.requires_grad for p in m.parameters())}
+
+
+def test_phases_by_epoch():
+    hook = TrainingPhaseHook(PHASES)
+    r = runner()
+    expected = {0: {'neck', 'bbox_head'}, 1: {'neck', 'bbox_head'},
+                2: {'backbone', 'neck', 'bbox_head'}, 4: {'backbone', 'neck', 'bbox_head'},
+                5: {'backbone', 'neck', 'bbox_head', 'pose_head'}}
+    for epoch, names in expected.items():
+        r.epoch = epoch
+        r.model.train()  # the train loop does this after before_train_epoch
+        hook.before_train_epoch(r)
+        hook.before_train_iter(r, 0)
+        assert trainable(r.model) == names, epoch
+        frozen = {n for n, _ in r.model.named_children()} - names - {'data_preprocessor'}
+        for n in frozen:
+            assert not any(p.requires_grad for p in getattr(r.model, n).parameters())
+    # One log line per phase change, naming trainable and frozen parts with their sizes.
+    assert len(r.logger.lines) == 3
+    assert r.logger.lines[0].startswith('training phase 1/3 from epoch 0: trainable: neck (20)')
+    assert 'frozen: backbone (120), pose_head (63)' in r.logger.lines[0]
+    assert 'frozen: none' in r.logger.lines[2]
+
+
+def test_frozen_norms_stay_in_eval_mode_and_resume_in_the_middle():
+    hook = TrainingPhaseHook(PHASES)
+    r = runner(epoch=3)  # e.g. resumed at epoch 3: phase 2 straight away
+    r.model.train()
+    hook.before_train_iter(r, 0)
+    assert trainable(r.model) == {'backbone', 'neck', 'bbox_head'}
+    assert not r.model.pose_head[1].training and r.model.backbone[1].training
+    assert r.logger.lines[0].startswith('training phase 2/3 from epoch 3')
+    # Without freeze_norm, frozen norms keep normalising with batch statistics.
+    loose = TrainingPhaseHook(PHASES, freeze_norm=False)
+    r2 = runner(epoch=0)
+    r2.model.train()
+    loose.before_train_iter(r2, 0)
+    assert r2.model.backbone[1].training
+
+
+def test_frozen_parameters_are_not_updated():
+    hook = TrainingPhaseHook(PHASES, by_epoch=False)
+    r = runner(it=0)
+    hook.before_train_iter(r, 0)
+    opt = torch.optim.SGD(r.model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
+    before = {k: v.clone() for k, v in r.model.state_dict().items()}
+    x = torch.randn(2, 3, 8, 8)
+    f = r.model.backbone(x)
+    loss = r.model.bbox_head(r.model.neck(f)).sum() + r.model.pose_head(f).sum()
+    loss.backward()
+    opt.step()
+    after = r.model.state_dict()
+    assert torch.equal(before['backbone.0.weight'], after['backbone.0.weight'])
+    assert torch.equal(before['pose_head.0.weight'], after['pose_head.0.weight'])
+    assert not torch.equal(before['neck.weight'], after['neck.weight'])
+
+
+def test_bad_phases():
+    with pytest.raises(ValueError, match='start at 0'):
+        TrainingPhaseHook([dict(begin=1, trainable='all')])
+    with pytest.raises(ValueError, match='increase'):
+        TrainingPhaseHook([dict(begin=0, trainable='all'), dict(begin=0, trainable='all')])
+    hook = TrainingPhaseHook([dict(begin=0, trainable=['head'])])
+    with pytest.raises(KeyError, match="no module\\(s\\) \\['head'\\]"):
+        hook.before_train_iter(runner(), 0)
+
+

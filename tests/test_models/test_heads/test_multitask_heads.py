@@ -1,0 +1,151 @@
+"""Hand-computed losses of YOLOV3Head and AggregationPoseHead, with and without heads."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from headpose.models.heads import AggregationPoseHead, YOLOV3Head
+from headpose.structures import euler_to_matrix
+from headpose.testing.multitask_net import multihead_sample
+
+LOG2 = math.log(2)
+
+
+def one_level_head(**kw) -> YOLOV3Head:
+    """A head with one level (stride 32) of one 32 x 32 anchor, whose outputs are its bias."""
+    head = YOLOV3Head(in_channels=(4, ), out_channels=(4, ), num_classes=1,
+                      anchor_generator=dict(type='YOLOAnchorGenerator', strides=(32, ),
+                                            base_sizes=[[(32, 32)]]), **kw)
+    with torch.no_grad():
+        head.preds[0].weight.zero_()
+        head.preds[0].bias.copy_(torch.tensor([0.0, 0.0, 0.5, -0.5, 0.0, 0.0]))
+    return head
+
+
+def run(head, samples):
+    maps, bridge = head([torch.randn(len(samples), 4, 2, 2)])  # a 64 x 64 input: 2 x 2 cells
+    targets = head.get_targets(maps, samples)
+    return maps, bridge, targets, head.loss(maps, targets)
+
+
+def test_yolov3_head_losses_by_hand():
+    head = one_level_head()
+    # One head centred at (24, 24), 32 x 32: the anchor of cell (0, 0) is positive, the
+    # three others are negatives (IoU < 0.5). Targets: xy 0.75, wh log(1) = 0.
+    with_head = multihead_sample([[8, 8, 40, 40]], [[10, 0, 0]])
+    _, bridge, targets, losses = run(head, [with_head])
+    assert targets['pos'].tolist() == [[True, False, False, False]]
+    assert targets['neg'].tolist() == [[False, True, True, True]]
+    assert losses['loss_xy'].item() == pytest.approx(2.0 * 2 * LOG2, rel=1e-5)
+    assert losses['loss_wh'].item() == pytest.approx(2.0 * (0.25 + 0.25), rel=1e-5)
+    assert losses['loss_conf'].item() == pytest.approx(4 * LOG2, rel=1e-5)
+    assert losses['loss_cls'].item() == pytest.approx(LOG2, rel=1e-5)
+    assert bridge[0].shape == (1, 4, 2, 2)
+    # A batch of that image and an image without heads: sums divided by 2 images.
+    empty = multihead_sample(np.zeros((0, 4)), np.zeros((0, 3)))
+    _, _, targets, losses = run(head, [with_head, empty])
+    assert targets['pos'][1].sum() == 0 and targets['neg'][1].all()
+    assert losses['loss_xy'].item() == pytest.approx(2.0 * 2 * LOG2 / 2, rel=1e-5)
+    assert losses['loss_conf'].item() == pytest.approx((4 * LOG2 + 4 * LOG2) / 2, rel=1e-5)
+    # Only images without heads: objectness loss only, all the others exactly 0.
+    _, _, _, losses = run(head, [empty])
+    assert losses['loss_conf'].item() == pytest.approx(4 * LOG2, rel=1e-5)
+    assert losses['loss_xy'].item() == losses['loss_wh'].item() == losses['loss_cls'].item() == 0
+    sum(losses.values()).backward()
+    assert head.preds[0].bias.grad is not None
+
+
+def test_yolov3_head_tanh_losses_by_hand():
+    head = one_level_head(tanh_box=True)
+    _, _, _, losses = run(head, [multihead_sample([[8, 8, 40, 40]], [[0, 0, 0]])])
+    # tanh form: xy target (8 / 32 + 1) / 2 = 0.625 against sigmoid(2 * 0): still log 2 each;
+    # wh target log(1) / log(4) = 0 against tanh(+-0.5).
+    assert losses['loss_xy'].item() == pytest.approx(2.0 * 2 * LOG2, rel=1e-5)
+    assert losses['loss_wh'].item() == pytest.approx(2.0 * 2 * math.tanh(0.5) ** 2, rel=1e-5)
+
+
+def test_yolov3_head_predict_decodes_and_rescales():
+    head = one_level_head(test_cfg=dict(conf_thr=0.0, score_thr=0.0, nms_iou=0.45))
+    maps, _ = head([torch.zeros(1, 4, 2, 2)])
+    meta = dict(img_shape=(64, 64), ori_shape=(128, 128), scale_factor=(0.5, 0.5),
+                pad_param=np.array([0, 0, 0, 0]))
+    res = head.predict(maps, [meta])[0]
+    # Four anchors, each 32 * exp(0.5) x 32 * exp(-0.5) at its cell centre; none overlaps
+    # another by more than 0.45, all kept, scores sigmoid(0) ** 2.
+    assert len(res) == 4
+    np.testing.assert_allclose(res.scores.numpy(), 0.25)
+    w, h = 32 * math.exp(0.5), 32 * math.exp(-0.5)
+    box = np.array([16 - w / 2, 16 - h / 2, 16 + w / 2, 16 + h / 2])
+    box = np.clip(box, 0, 64) * 2  # clipped to the input, then back to the original
+    assert any(np.allclose(b, box, atol=1e-3) for b in res.bboxes.numpy())
+    assert res.anchor_inds.tolist() and set(res.anchor_inds.tolist()) == {0, 1, 2, 3}
+
+
+def pose_head(representation: str) -> AggregationPoseHead:
+    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
+                               representation=representation)
+    with torch.no_grad():
+        head.preds[0].weight.zero_()
+        head.preds[0].bias.zero_()
+    return head
+
+
+def test_pose_head_vector_losses_by_hand():
+    head = pose_head('vector')
+    feats, box_feats = [torch.randn(2, 4, 2, 2)], [torch.randn(2, 4, 2, 2)]
+    maps = head(feats, box_feats)
+    assert maps[0].shape == (2, 9, 2, 2)
+    samples = [multihead_sample([[8, 8, 40, 40]], [[90, 0, 0]]),
+               multihead_sample(np.zeros((0, 4)), np.zeros((0, 3)))]
+    pos = torch.zeros(2, 4, dtype=torch.bool)
+    pos[0, 0] = True
+    gt_index = torch.full((2, 4), -1)
+    gt_index[0, 0] = 0
+    losses = head.loss(maps, dict(pos=pos, gt_index=gt_index), samples)
+    # Zero outputs against unit vectors: each vector's MSE is 1 / 3, three vectors: 1.
+    assert losses['loss_pose'].item() == pytest.approx(1.0, rel=1e-6)
+    assert losses['loss_orth'].item() == 0.0
+    # Outputs = the identity's columns against yaw 90: x and z wrong -> 2/3 + 2/3.
+    with torch.no_grad():
+        head.preds[0].bias.copy_(torch.eye(3).reshape(9))
+    losses = head.loss(head(feats, box_feats), dict(pos=pos, gt_index=gt_index), samples)
+    assert losses['loss_pose'].item() == pytest.approx(4 / 3, rel=1e-6)
+    # No positive anchor in the batch: zero, and differentiable.
+    none = head.loss(head(feats, box_feats), dict(pos=torch.zeros_like(pos), gt_index=gt_index),
+                     samples)
+    assert none['loss_pose'].item() == 0.0 and none['loss_pose'].requires_grad
+
+
+def test_pose_head_euler_losses_and_decoding():
+    head = pose_head('euler')
+    assert head.num_outputs == 3
+    maps = head([torch.randn(1, 4, 2, 2)], [torch.randn(1, 4, 2, 2)])
+    pos = torch.tensor([[False, True, False, False]])
+    gt_index = torch.tensor([[-1, 0, -1, -1]])
+    samples = [multihead_sample([[8, 8, 40, 40]], [[30, 10, -20]])]
+    losses = head.loss(maps, dict(pos=pos, gt_index=gt_index), samples)
+    assert losses['loss_pose'].item() == pytest.approx((1 / 9 + 1 / 81 + 4 / 81) / 3, rel=1e-5)
+    assert 'loss_orth' not in losses
+    # Decoding: outputs are in units of 90 degrees.
+    with torch.no_grad():
+        head.preds[0].bias.copy_(torch.tensor([2.0, 0.5, -0.25]))
+    from mmengine.structures import InstanceData
+    inst = InstanceData()
+    inst.anchor_inds = torch.tensor([2])
+    out = head.predict(head([torch.zeros(1, 4, 2, 2)], [torch.zeros(1, 4, 2, 2)]), [inst])[0]
+    np.testing.assert_allclose(out.poses.numpy(), [[180.0, 45.0, -22.5]], atol=1e-4)
+    np.testing.assert_allclose(out.rotations.numpy(), euler_to_matrix(np.array(
+        [[180.0, 45.0, -22.5]])), atol=1e-5)
+    with pytest.raises(ValueError, match='representation'):
+        AggregationPoseHead(representation='quaternion')
+
+
+def test_pose_head_without_aggregation_ignores_box_features():
+    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
+                               aggregate=False)
+    assert head.preds[0].in_channels == 4
+    assert head([torch.randn(1, 4, 2, 2)])[0].shape == (1, 9, 2, 2)
+    with pytest.raises(ValueError, match='features'):
+        AggregationPoseHead(in_channels=(4, ), box_channels=(4, ))([torch.randn(1, 4, 2, 2)])

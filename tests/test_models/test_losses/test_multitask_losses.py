@@ -1,0 +1,75 @@
+"""Hand-computed values of Multitask-Net's losses: YOLO box terms, vector MSE, orthogonality."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from headpose.models.losses import (
+    MSELoss,
+    OrthogonalityLoss,
+    SigmoidBCELoss,
+    SquaredErrorLoss,
+    VectorMSELoss,
+)
+from headpose.structures import euler_to_matrix
+
+
+def test_sigmoid_bce_hand_values():
+    loss = SigmoidBCELoss(loss_weight=2.0)
+    pred = torch.tensor([0.0, 2.0, -1.0])
+    target = torch.tensor([0.75, 1.0, 0.0])
+    bce = [math.log(2), -math.log(1 / (1 + math.exp(-2))), -math.log(1 - 1 / (1 + math.exp(1)))]
+    assert loss(pred, target).item() == pytest.approx(2 * sum(bce), rel=1e-6)
+    w = torch.tensor([1.0, 0.0, 1.0])
+    assert loss(pred, target, weight=w, avg_factor=4).item() == pytest.approx(
+        2 * (bce[0] + bce[2]) / 4, rel=1e-6)
+    # Nothing selected (an image without heads): exactly zero, with a gradient path.
+    pred.requires_grad_(True)
+    zero = loss(pred, target, weight=torch.zeros(3))
+    assert zero.item() == 0.0
+    zero.backward()
+
+
+def test_squared_error_hand_values():
+    loss = SquaredErrorLoss(loss_weight=2.0)
+    pred = torch.tensor([[0.5, -0.5], [1.0, 3.0]])
+    target = torch.tensor([[0.0, 0.0], [0.0, 1.0]])
+    assert loss(pred, target).item() == pytest.approx(2 * (0.25 + 0.25 + 1 + 4))
+    assert loss(pred, target, weight=torch.tensor([[1.0], [0.0]]), avg_factor=2).item() == \
+        pytest.approx(2 * 0.5 / 2)
+    with pytest.raises(ValueError, match='shape'):
+        loss(pred, target[:1])
+
+
+def test_vector_mse_hand_values():
+    # Ground truth yaw 90: columns x = (0, 0, 1), y = (0, 1, 0), z = (-1, 0, 0).
+    rot = euler_to_matrix(np.array([90.0, 0.0, 0.0]))
+    np.testing.assert_allclose(rot, [[0, 0, -1], [0, 1, 0], [1, 0, 0]], atol=1e-12)
+    target = torch.as_tensor(rot.T.reshape(1, 9), dtype=torch.float32)
+    pred = torch.tensor([[1.0, 0, 0, 0, 1, 0, 0, 0, 1]])  # identity: x and z wrong, y right
+    # Per vector MSE over 3 coordinates: x: (1 + 0 + 1) / 3, y: 0, z: (1 + 0 + 1) / 3.
+    assert VectorMSELoss()(pred, target).item() == pytest.approx(4 / 3, rel=1e-6)
+    assert VectorMSELoss(loss_weight=0.5)(target, target).item() == 0.0
+    # Two heads: mean over heads per vector, then the sum over vectors.
+    both = VectorMSELoss()(torch.cat([pred, target]), torch.cat([target, target]))
+    assert both.item() == pytest.approx(2 / 3, rel=1e-6)
+    empty = VectorMSELoss()(torch.zeros(0, 9, requires_grad=True), torch.zeros(0, 9))
+    assert empty.item() == 0.0 and empty.requires_grad
+
+
+def test_orthogonality_hand_values():
+    orth = OrthogonalityLoss(loss_weight=1.0)
+    assert orth(torch.tensor([[1.0, 0, 0, 0, 2, 0, 0, 0, 3]])).item() == 0.0
+    # v1 = (1, 1, 0), v2 = (0, 1, 0), v3 = (1, 0, 1): dots 1, 0, 1 -> 1 + 0 + 1.
+    pred = torch.tensor([[1.0, 1, 0, 0, 1, 0, 1, 0, 1]])
+    assert orth(pred).item() == pytest.approx(2.0)
+    assert orth(torch.cat([pred, torch.eye(3).reshape(1, 9)])).item() == pytest.approx(1.0)
+    assert orth(torch.zeros(0, 9)).item() == 0.0
+
+
+def test_euler_mse_hand_values():
+    pred = torch.tensor([[30.0, 10.0, -20.0]]) / 90
+    assert MSELoss()(pred, torch.zeros(1, 3)).item() == pytest.approx(
+        (1 / 9 + 1 / 81 + 4 / 81) / 3, rel=1e-6)

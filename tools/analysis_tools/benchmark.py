@@ -1,0 +1,349 @@
+"""Measure the toolbox's speed against bare PyTorch and against the machine's limit.
+
+``python tools/analysis_tools/benchmark.py CONFIG --task train|test|data|inference
+[--iters N] [--rounds R] [--batch-size B] [--pipeline] [--threads T]``
+
+* ``train``: images/s of the toolbox's training step (data preprocessor, head losses,
+  loss parsing, optimizer wrapper, and the runner's per-iteration hooks) and of a bare
+  PyTorch loop over the same model, batch, optimizer and synthetic tensors, run one
+  after the other in this process for several rounds; their ratio; peak RSS.
+  ``--pipeline`` feeds the toolbox from the config's real data pipeline (in the main
+  process) instead of pre-made tensors.
+* ``data``: images/s of the training pipeline in one process (= per worker), beside
+  decoding and resizing the same images with OpenCV only (the floor).
+* ``test`` / ``inference``: images/s and latency percentiles (p50, p90) of the
+  toolbox's ``test_step`` and of the model's bare forward pass.
+
+Every run also prints the machine's measured fp32 matrix-multiply rate and the model's
+FLOPs, and each throughput as a fraction of what they allow. Compare ratios taken in
+one run: the machines here are shared and noisy.
+"""
+
+import argparse
+import copy
+import platform
+import resource
+import statistics
+import time
+from typing import Callable, List
+
+import numpy as np
+import torch
+from mmengine.analysis import get_model_complexity_info
+from mmengine.config import DictAction
+from mmengine.hooks import Hook
+from terminaltables import AsciiTable
+from tqdm import tqdm
+
+from headpose.registry import DATASETS, MODELS
+from headpose.structures import HeadPoseDataSample, euler_to_matrix
+from headpose.utils import register_all_modules
+from headpose.utils.launch import load_config
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--task', choices=['train', 'test', 'data', 'inference'],
+                        default='train')
+    parser.add_argument('--iters', type=int, default=10, help='timed iterations per round')
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help='images per step (default: the config\'s)')
+    parser.add_argument('--input-size', type=int, nargs=2, default=None, metavar=('H', 'W'),
+                        help='input size (default: the config\'s crop size)')
+    parser.add_argument('--pipeline', action='store_true',
+                        help='train: feed the toolbox from the real pipeline')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--threads', type=int, default=None, help='torch threads')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def machine() -> str:
+    cpu = platform.processor() or 'unknown CPU'
+    try:
+        with open('/proc/cpuinfo') as f:
+            cpu = next(line.split(':', 1)[1].strip() for line in f
+                       if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    return f'{cpu}; torch {torch.__version__}; {torch.get_num_threads()} threads'
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def matmul_gflops(n: int = 1024, reps: int = 10) -> float:
+    """Measured fp32 matrix-multiply rate (FLOP/s / 1e9) of this machine, best of 3."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(reps):
+            torch.mm(a, b)
+        best = max(best, 2 * n**3 * reps / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def input_size_of(cfg, args) -> tuple:
+    if args.input_size:
+        return tuple(args.input_size)
+    for t in cfg.train_pipeline if 'train_pipeline' in cfg else []:
+        if 'input_size' in t:
+            w, h = t['input_size']
+            return (h, w)
+    return (224, 224)
+
+
+def model_gflops(model, size: tuple) -> float:
+    """Forward FLOPs per image / 1e9 (mmengine counts multiply-adds; FLOPs = 2 x MACs)."""
+    net = torch.nn.Sequential(model.backbone, *(m for m in (model.neck, ) if m is not None))
+    net.eval()
+    macs = get_model_complexity_info(net, input_shape=(3, *size), show_table=False,
+                                     show_arch=False)['flops']
+    return 2.0 * macs / 1e9
+
+
+def synthetic_batch(n: int, size: tuple, seed: int = 0, paired: bool = True) -> dict:
+    """A packed batch as the dataloader yields it (pairs if ``paired``)."""
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(-60, 60, (n, 3))
+    imgs, samples = [], []
+    for i in range(n):
+        s = HeadPoseDataSample()
+        s.gt_rotation = torch.as_tensor(euler_to_matrix(angles[i]), dtype=torch.float32)
+        s.gt_pose = torch.as_tensor(angles[i], dtype=torch.float32)
+        if paired:
+            s.set_metainfo(dict(pair_role=int(i >= n // 2)))
+        samples.append(s)
+        imgs.append(torch.as_tensor(rng.integers(0, 255, (3, *size)), dtype=torch.uint8))
+    if paired:
+        h = n // 2
+        return dict(inputs=[imgs[:h], imgs[h:]], data_samples=[samples[:h], samples[h:]])
+    return dict(inputs=imgs, data_samples=samples)
+
+
+def time_steps(step: Callable[[], None], iters: int, warmup: int) -> List[float]:
+    """Seconds per call of ``step`` for ``iters`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def build_model(cfg, args):
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    model.init_weights()
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        model.data_preprocessor.channels_last = True
+    return model
+
+
+class _IterTimes(Hook):
+    """A hook that records the wall time of each training iteration, hooks included."""
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self):
+        self.times: List[float] = []
+        self._start = 0.0
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self._start = time.perf_counter()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+def run_toolbox(cfg, args, n: int, size: tuple, work_dir: str) -> List[float]:
+    """Seconds per iteration of a real mmengine Runner training loop (hooks included)."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.runner import Runner
+    from torch.utils.data import DataLoader
+
+    if args.pipeline:
+        dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+        per_item = 2 if hasattr(dataset, 'partner') else 1
+    else:
+        batch = synthetic_batch(n, size)
+        items = [dict(inputs=[a, b], data_samples=[sa, sb]) for a, b, sa, sb in zip(
+            batch['inputs'][0], batch['inputs'][1], batch['data_samples'][0],
+            batch['data_samples'][1])]
+        dataset, per_item = items, 2
+    loader = DataLoader(dataset, batch_size=n // per_item, shuffle=False, drop_last=True,
+                        collate_fn=pseudo_collate, num_workers=0)
+    timer = _IterTimes()
+    hooks = {k: v for k, v in copy.deepcopy(cfg.default_hooks).items() if k != 'checkpoint'}
+    hooks['logger'] = dict(type='LoggerHook', interval=10**6)
+    iters = args.warmup + args.iters
+    runner = Runner(
+        model=build_model(cfg, args), work_dir=work_dir, train_dataloader=loader,
+        optim_wrapper=copy.deepcopy(cfg.optim_wrapper),
+        train_cfg=dict(by_epoch=False, max_iters=iters, val_interval=10**9),
+        default_hooks=hooks, custom_hooks=[timer], default_scope='headpose',
+        randomness=dict(seed=0), log_level='WARNING', visualizer=dict(type='Visualizer'))
+    if not args.pipeline:
+        # enough batches for every iteration from the same pre-made pairs
+        runner.train_loop.dataloader = _Cycle(loader)
+    runner.train()
+    return timer.times[args.warmup:]
+
+
+class _Cycle:
+    """Repeats a dataloader forever (IterBasedTrainLoop reads ``dataset`` from it)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.dataset = loader.dataset
+
+    def __iter__(self):
+        while True:
+            yield from self.loader
+
+    def __len__(self):
+        return len(self.loader)
+
+
+def bench_train(cfg, args, size) -> dict:
+    import tempfile
+    n = args.batch_size or 2 * cfg.train_dataloader.batch_size
+    batch = synthetic_batch(n, size)
+
+    # The bare loop: the same model and batch, plain torch, Adam as in the configs.
+    bare = build_model(cfg, args)
+    bare.train()
+    bare_opt = torch.optim.Adam(bare.parameters(), lr=1e-3)
+    x = bare.data_preprocessor(batch, True)['inputs'].clone()
+    targets = torch.stack([s.gt_pose for half in batch['data_samples'] for s in half])
+    half = n // 2
+
+    def bare_step():
+        pred = bare.head(bare.neck(bare.backbone(x)))
+        loss = 0.5 * (pred - targets).pow(2).mean()
+        order = torch.sign(targets[:half] - targets[half:])
+        loss = loss + 0.5 * torch.relu(-order * (pred[:half] - pred[half:])).sum(1).mean()
+        bare_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        bare_opt.step()
+
+    rows = []
+    with tempfile.TemporaryDirectory() as work_dir:
+        for _ in tqdm(range(args.rounds), desc='train rounds'):
+            t_tool = statistics.median(run_toolbox(cfg, args, n, size, work_dir))
+            t_bare = statistics.median(time_steps(bare_step, args.iters, args.warmup))
+            rows.append((n / t_tool, n / t_bare, t_tool / t_bare))
+    return dict(images=n, toolbox=[r[0] for r in rows], bare=[r[1] for r in rows],
+                ratio=[r[2] for r in rows])
+
+
+def bench_infer(cfg, args, size) -> dict:
+    n = args.batch_size or cfg.test_dataloader.batch_size
+    model = build_model(cfg, args)
+    model.eval()
+    batch = synthetic_batch(n, size, paired=False)
+    x = model.data_preprocessor(batch, False)['inputs']
+
+    def toolbox_step():
+        with torch.no_grad():
+            model.test_step(batch)
+
+    def bare_step():
+        with torch.no_grad():
+            model.head(model.neck(model.backbone(x)))
+
+    out = dict(images=n)
+    for name, step in (('toolbox', toolbox_step), ('bare', bare_step)):
+        times = []
+        for _ in tqdm(range(args.rounds), desc=f'{name} rounds'):
+            times += time_steps(step, args.iters, args.warmup)
+        out[name] = n / statistics.median(times)
+        out[f'{name}_p50_ms'] = float(np.percentile(times, 50) * 1000)
+        out[f'{name}_p90_ms'] = float(np.percentile(times, 90) * 1000)
+    return out
+
+
+def bench_data(cfg, args) -> dict:
+    """Pipeline images/s in one process vs. OpenCV decode + resize of the same images."""
+    import cv2
+    dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
+    inner = dataset.dataset if hasattr(dataset, 'dataset') else dataset
+    inner.full_init()
+    count = min(len(inner), args.iters * 10)
+    size = input_size_of(cfg, args)
+    paths = [inner.get_data_info(i).get('img_path') for i in range(count)]
+    on_disk = all(p and __import__('os').path.isfile(p) for p in paths)
+    t = time.perf_counter()
+    for i in tqdm(range(count), desc='pipeline'):
+        inner[i]
+    pipeline = count / (time.perf_counter() - t)
+    floor = None
+    if on_disk:
+        t = time.perf_counter()
+        for p in tqdm(paths, desc='decode + resize'):
+            cv2.resize(cv2.imread(p, cv2.IMREAD_COLOR), (size[1], size[0]))
+        floor = count / (time.perf_counter() - t)
+    return dict(images=count, pipeline=pipeline, floor=floor)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    register_all_modules()
+    cfg = load_config(args.config, args.cfg_options)
+    size = input_size_of(cfg, args)
+    print(f'machine: {machine()}')
+    gflops_machine = matmul_gflops()
+    model = MODELS.build(copy.deepcopy(cfg.model))
+    gflops_img = model_gflops(model, size)
+    print(f'matmul rate: {gflops_machine:.1f} GFLOP/s; model forward: {gflops_img:.3f} GFLOP '
+          f'per {size[0]}x{size[1]} image')
+    # Training costs about 3x the forward FLOPs (forward + two backward products).
+    if args.task == 'train':
+        res = bench_train(cfg, args, size)
+        bound = gflops_machine / (3 * gflops_img)
+        rows = [['round', 'toolbox img/s', 'bare img/s', 'ratio (toolbox / bare time)']]
+        rows += [[i, f'{a:.1f}', f'{b:.1f}', f'{c:.3f}']
+                 for i, (a, b, c) in enumerate(zip(res['toolbox'], res['bare'], res['ratio']))]
+        rows.append(['median', f'{statistics.median(res["toolbox"]):.1f}',
+                     f'{statistics.median(res["bare"]):.1f}',
+                     f'{statistics.median(res["ratio"]):.3f}'])
+        print(AsciiTable(rows, f'training, batch {res["images"]} images').table)
+        print(f'FLOP bound: {bound:.1f} img/s; toolbox reaches '
+              f'{statistics.median(res["toolbox"]) / bound:.0%} of it; '
+              f'peak RSS {peak_rss_mb():.0f} MB')
+        res.update(bound=bound, peak_rss_mb=peak_rss_mb())
+    elif args.task in ('test', 'inference'):
+        res = bench_infer(cfg, args, size)
+        bound = gflops_machine / gflops_img
+        rows = [['', 'img/s', 'p50 ms', 'p90 ms', 'of FLOP bound']]
+        for name in ('toolbox', 'bare'):
+            rows.append([name, f'{res[name]:.1f}', f'{res[name + "_p50_ms"]:.1f}',
+                         f'{res[name + "_p90_ms"]:.1f}', f'{res[name] / bound:.0%}'])
+        print(AsciiTable(rows, f'inference, batch {res["images"]}; FLOP bound '
+                               f'{bound:.1f} img/s').table)
+        res.update(bound=bound, peak_rss_mb=peak_rss_mb())
+    else:
+        res = bench_data(cfg, args)
+        rows = [['', 'img/s']]
+        rows.append(['pipeline (one process)', f'{res["pipeline"]:.1f}'])
+        if res['floor']:
+            rows.append(['OpenCV decode + resize', f'{res["floor"]:.1f}'])
+            rows.append(['cost ratio', f'{res["floor"] / res["pipeline"]:.2f}'])
+        print(AsciiTable(rows, f'data pipeline, {res["images"]} images').table)
+    res.update(matmul_gflops=gflops_machine, model_gflops=gflops_img)
+    return res
+
+
+if __name__ == '__main__':
+    main()
