@@ -10,6 +10,10 @@ from headpose.registry import VISUALIZERS
 
 from .draw import draw_axes, draw_cube
 
+#: BGR colours of ground truth and predictions.
+GT_COLOR = (200, 200, 200)
+PRED_COLOR = (0, 255, 255)
+
 
 @VISUALIZERS.register_module()
 class HeadPoseVisualizer(Visualizer):
@@ -51,33 +55,56 @@ class HeadPoseVisualizer(Visualizer):
                         scale, color, max(1, thick), cv2.LINE_AA)
         return img
 
+    def draw_instances(self, img: np.ndarray, instances, color=(0, 255, 255),
+                       with_score: bool = True) -> np.ndarray:
+        """Draws every head of an ``InstanceData`` (``bboxes``, ``rotations``, ``poses``
+        and optionally ``scores``) on a BGR image in place."""
+        for i in range(len(instances)):
+            label = ''
+            if with_score and 'scores' in instances:
+                label = f'{float(instances.scores[i]):.2f} '
+            self.draw_head(img, _np(instances.rotations[i]), _np(instances.bboxes[i]),
+                           _np(instances.poses[i]), label, color)
+        return img
+
+    def draw_sample(self, image: np.ndarray, data_sample=None, draw_gt: bool = True,
+                    draw_pred: bool = True) -> np.ndarray:
+        """Returns a copy of ``image`` (BGR) with the sample's ground truth and predictions.
+
+        Top-down samples (``gt_rotation`` / ``pred_rotation``) are drawn in the
+        ``bbox`` of their meta information (the whole image without one); multi-head
+        samples (``gt_instances`` / ``pred_instances``) in their own boxes. Ground
+        truth is grey, predictions yellow.
+        """
+        img = np.ascontiguousarray(image.copy())
+        if data_sample is None:
+            return img
+        bbox = data_sample.metainfo.get('bbox')
+        if bbox is None:
+            bbox = (0, 0, img.shape[1], img.shape[0])
+        if draw_gt and 'gt_rotation' in data_sample:
+            self.draw_head(img, _np(data_sample.gt_rotation), bbox,
+                           _np(data_sample.gt_pose) if 'gt_pose' in data_sample else None,
+                           'gt ', GT_COLOR)
+        if draw_pred and 'pred_rotation' in data_sample:
+            self.draw_head(img, _np(data_sample.pred_rotation), bbox, None, '', PRED_COLOR)
+            if 'pred_pose' in data_sample:
+                pose = _np(data_sample.pred_pose)
+                cv2.putText(img, 'pred y{:.0f} p{:.0f} r{:.0f}'.format(*pose),
+                            (int(bbox[0]), int(bbox[3]) + 14), cv2.FONT_HERSHEY_SIMPLEX,
+                            max(0.3, (bbox[2] - bbox[0]) / 250), PRED_COLOR, 1, cv2.LINE_AA)
+        if draw_gt and 'gt_instances' in data_sample:
+            self.draw_instances(img, data_sample.gt_instances, GT_COLOR, with_score=False)
+        if draw_pred and 'pred_instances' in data_sample:
+            self.draw_instances(img, data_sample.pred_instances, PRED_COLOR)
+        return img
+
     def add_datasample(self, name: str, image: np.ndarray, data_sample=None,
                        draw_gt: bool = True, draw_pred: bool = True, show: bool = False,
                        wait_time: float = 0, out_file: Optional[str] = None,
                        step: int = 0) -> np.ndarray:
         """Draws a data sample on ``image`` (BGR) and shows, saves or returns it."""
-        img = np.ascontiguousarray(image.copy())
-        if data_sample is not None:
-            bbox = data_sample.metainfo.get('bbox')
-            if bbox is None:
-                bbox = (0, 0, img.shape[1], img.shape[0])
-            if draw_gt and 'gt_rotation' in data_sample:
-                self.draw_head(img, data_sample.gt_rotation.cpu().numpy(), bbox,
-                               data_sample.gt_pose.cpu().numpy(), 'gt ', (200, 200, 200))
-            if draw_pred and 'pred_rotation' in data_sample:
-                self.draw_head(img, data_sample.pred_rotation.cpu().numpy(), bbox, None)
-                pose = data_sample.pred_pose.cpu().numpy()
-                cv2.putText(img, 'pred y{:.0f} p{:.0f} r{:.0f}'.format(*pose),
-                            (int(bbox[0]), int(bbox[3]) + 14), cv2.FONT_HERSHEY_SIMPLEX,
-                            max(0.3, (bbox[2] - bbox[0]) / 250), (0, 255, 255), 1, cv2.LINE_AA)
-            for key in ('gt_instances', 'pred_instances'):
-                if key in data_sample and (draw_gt if key == 'gt_instances' else draw_pred):
-                    inst = data_sample.get(key)
-                    color = (200, 200, 200) if key == 'gt_instances' else (0, 255, 255)
-                    for i in range(len(inst)):
-                        self.draw_head(img, inst.rotations[i].cpu().numpy(),
-                                       inst.bboxes[i].cpu().numpy(),
-                                       inst.poses[i].cpu().numpy(), '', color)
+        img = self.draw_sample(image, data_sample, draw_gt, draw_pred)
         if show:
             self.show(img[..., ::-1], win_name=name, wait_time=wait_time)
         if out_file is not None:
@@ -86,3 +113,10 @@ class HeadPoseVisualizer(Visualizer):
         else:
             self.add_image(name, img[..., ::-1], step)
         return img
+
+
+def _np(x) -> np.ndarray:
+    """A tensor or array as a float64 numpy array."""
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float64)

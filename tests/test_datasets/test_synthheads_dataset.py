@@ -62,3 +62,12 @@ def test_make_synthheads_round_trip(tmp_path):
         np.testing.assert_array_equal(back[i]['img'], make_like.get_data_info(i)['img'])
     with pytest.raises(SystemExit, match='overwrite'):
         mod['main']([out, '--num-samples', '2'])
+
+
+def test_face_like_pose_distribution():
+    from headpose.datasets.synthheads.dataset import sample_poses
+    p = sample_poses(np.random.default_rng(0), 20000, (-75, 75), (-45, 45), (-30, 30),
+                     pitch_std=15, roll_std=10)
+    assert abs(p[:, 0].std() - 150 / np.sqrt(12)) < 1.0  # uniform yaw
+    assert abs(p[:, 1].std() - 15) < 0.5 and abs(p[:, 2].std() - 10) < 0.5
+    assert p[:, 1].min() >= -45 and p[:, 2].max() <= 30

@@ -122,4 +122,5 @@ def test_train_and_test_through_the_tools(tmp_path):
 def test_missing_plugin_path_names_the_module(tmp_path):
     proc = run(['tools/train.py', TINY, '--work-dir', str(tmp_path / 'x')], [REPO_ROOT])
     assert proc.returncode != 0
-    assert 'example_custom_head' in proc.stderr
+    assert 'Failed to import custom modules' in proc.stderr
+    assert "'example_custom_head'" in proc.stderr

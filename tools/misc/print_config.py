@@ -4,18 +4,18 @@
 
 The output is itself a valid config file: ``--save-path`` writes it (``.py``, ``.json``
 or ``.yaml``), e.g. to freeze a run's settings or to compare two configs with ``diff``.
-Modules listed in the config's ``custom_imports`` are imported, as the tools do.
+Modules listed in the config's ``custom_imports`` are imported, as the tools do; the
+config is read the way ``tools/train.py`` reads it, without importing torch.
 """
 
 import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
+# The repository root, so that custom_imports which import headpose work uninstalled.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from headpose.utils.launch import load_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,10 +30,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> str:
     """Prints (and optionally saves) the resolved config; returns its text."""
     args = parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-    except FileNotFoundError as err:
-        raise SystemExit(str(err)) from None
+    if not osp.isfile(args.config):
+        raise SystemExit(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)  # imports the config's custom_imports
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     text = cfg.pretty_text
     print(text)
     if args.save_path:

@@ -2,7 +2,12 @@
 # Training pairs two images of one identity for the ranking loss (PairDataset).
 dataset_type = 'SynthHeadsDataset'
 input_size = (64, 64)
-pose_ranges = dict(yaw_range=(-75, 75), pitch_range=(-45, 45), roll_range=(-30, 30))
+# Poses like photographs of people: yaw uniform, pitch and roll normal (std 15 and 10
+# degrees) and clipped. Note that the bounded RankPose heads cannot output every
+# triple: with orthonormal output weights, arccos outputs satisfy
+# sin^2(yaw) + sin^2(pitch) + sin^2(roll) <= 1 (see configs/rankpose/README.md).
+pose_ranges = dict(yaw_range=(-75, 75), pitch_range=(-45, 45), roll_range=(-30, 30),
+                   pitch_std=15, roll_std=10)
 
 train_pipeline = [
     dict(type='LoadImage'),

@@ -12,10 +12,22 @@ from .renderer import render_head, sample_identity
 
 
 def sample_poses(rng: np.random.Generator, n: int, yaw_range: Sequence[float],
-                 pitch_range: Sequence[float], roll_range: Sequence[float]) -> np.ndarray:
-    """``n`` (yaw, pitch, roll) triples drawn uniformly from the given ranges (degrees)."""
-    return np.stack([rng.uniform(*yaw_range, n), rng.uniform(*pitch_range, n),
-                     rng.uniform(*roll_range, n)], axis=1)
+                 pitch_range: Sequence[float], roll_range: Sequence[float],
+                 pitch_std: Optional[float] = None,
+                 roll_std: Optional[float] = None) -> np.ndarray:
+    """``n`` (yaw, pitch, roll) triples in degrees.
+
+    Yaw is uniform over ``yaw_range``. Pitch and roll are uniform over their ranges, or,
+    with a ``*_std``, normal around 0 with that deviation and clipped to the range (as
+    in photographs of people, where large pitch and roll are rarer than large yaw).
+    """
+    def draw(lo_hi, std):
+        if std is None:
+            return rng.uniform(*lo_hi, n)
+        return np.clip(rng.normal(0.0, std, n), *lo_hi)
+
+    return np.stack([rng.uniform(*yaw_range, n), draw(pitch_range, pitch_std),
+                     draw(roll_range, roll_std)], axis=1)
 
 
 @DATASETS.register_module()
@@ -36,6 +48,9 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         yaw_range: yaw range in degrees; beyond (-90, 90) set ``full_range=True``.
         pitch_range: pitch range in degrees.
         roll_range: roll range in degrees.
+        pitch_std: if given, pitch is normal with this deviation (clipped to its range)
+            instead of uniform; see ``sample_poses``.
+        roll_std: the same for roll.
         cache: keep rendered images in memory (per process) after the first epoch.
         **kwargs: the arguments of :class:`BaseHeadPoseDataset` (``pipeline``,
             ``test_mode``, ``full_range``, ...). ``data_root`` and ``ann_file`` are unused.
@@ -44,7 +59,8 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
     def __init__(self, num_samples: int = 1000, num_identities: int = 100, seed: int = 0,
                  img_size: int = 128, yaw_range: Sequence[float] = (-90, 90),
                  pitch_range: Sequence[float] = (-60, 60),
-                 roll_range: Sequence[float] = (-45, 45), cache: bool = False, **kwargs):
+                 roll_range: Sequence[float] = (-45, 45), pitch_std: Optional[float] = None,
+                 roll_std: Optional[float] = None, cache: bool = False, **kwargs):
         if num_samples < 1 or num_identities < 1:
             raise ValueError('SynthHeadsDataset: num_samples and num_identities must be >= 1, '
                              f'got {num_samples} and {num_identities}')
@@ -53,6 +69,7 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         self.seed = seed
         self.img_size = img_size
         self.ranges = (tuple(yaw_range), tuple(pitch_range), tuple(roll_range))
+        self.stds = (pitch_std, roll_std)
         self.cache = cache
         self._images = {}
         self._identities = {}
@@ -60,7 +77,7 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
 
     def load_data_list(self) -> list:
         rng = np.random.default_rng([self.seed, 0])
-        poses = sample_poses(rng, self.num_samples, *self.ranges)
+        poses = sample_poses(rng, self.num_samples, *self.ranges, *self.stds)
         rotations = euler_to_matrix(poses)
         return [dict(img_path=f'synthheads/seed{self.seed}/{i:06d}.png', rotation=rotations[i],
                      identity=i % self.num_identities) for i in range(self.num_samples)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple, Sequence, Union
 
 import cv2
@@ -39,6 +40,7 @@ _HAIR_STYLES = ('buzz', 'short', 'medium', 'long', 'bun', 'afro')
 _HAIR_STYLE_P = (0.1, 0.3, 0.2, 0.2, 0.1, 0.1)
 # Azimuth knots of the hairline: 0 = front, 0.5 = side (ear), 1 = back.
 _HAIR_KNOTS = np.array([0.0, 0.2, 0.5, 0.8, 1.0])
+_LUT_N = 64
 
 Color = tuple[float, float, float]
 Rotation = Union[np.ndarray, Sequence[Sequence[float]]]
@@ -66,10 +68,9 @@ class _Prim(NamedTuple):
     """An ellipsoid ``|diag(1/radii) @ axes @ (m - center)| = 1`` in model coordinates."""
 
     kind: int
-    center: np.ndarray  # (3,) model frame
-    axes: np.ndarray  # (3, 3), rows are the ellipsoid axes in the model frame
-    radii: np.ndarray  # (3,)
-    color: np.ndarray  # (3,) BGR albedo
+    center: tuple  # (3,) model frame
+    axes: tuple  # (3, 3), rows are the ellipsoid axes in the model frame
+    radii: tuple  # (3,)
     clip_hair: bool  # keep only hits inside the hair region (hair shells)
 
 
@@ -114,7 +115,8 @@ def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
     i = min(int(t), len(_SKIN_RGB) - 2)
     skin = _SKIN_RGB[i] + (t - i) * (_SKIN_RGB[i + 1] - _SKIN_RGB[i])
     skin = skin * rng.uniform(0.94, 1.06, 3)
-    hair = _HAIR_RGB[rng.choice(len(_HAIR_RGB), p=_HAIR_P)] * rng.uniform(0.85, 1.15, 3)
+    hair = (_HAIR_RGB[rng.choice(len(_HAIR_RGB), p=_HAIR_P)] * rng.uniform(0.8, 1.2)
+            * rng.uniform(0.95, 1.05, 3))
     if rng.random() < 0.04:  # dyed
         hair = rng.uniform(0.05, 0.9, 3)
     # Keep hair distinguishable from skin (back views must look different).
@@ -125,17 +127,17 @@ def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
 
     rx, ry, rz = _u(rng, 0.72, 0.84), _u(rng, 0.92, 1.02), _u(rng, 0.88, 1.0)
     skull_c = (0.0, _u(rng, 0.08, 0.16), _u(rng, -0.10, -0.02))
-    jaw_c = (0.0, _u(rng, -0.50, -0.40), _u(rng, 0.08, 0.16))
-    jaw_r = (_u(rng, 0.52, 0.66), _u(rng, 0.48, 0.58), _u(rng, 0.62, 0.72))
+    jaw_c = (0.0, _u(rng, -0.50, -0.40), _u(rng, 0.18, 0.26))
+    jaw_r = (_u(rng, 0.52, 0.66), _u(rng, 0.48, 0.58), _u(rng, 0.50, 0.58))
 
     style = str(rng.choice(_HAIR_STYLES, p=_HAIR_STYLE_P))
     front = _u(rng, 0.42, 0.62) if rng.random() < 0.8 else _u(rng, 0.62, 0.8)
     if style in ('medium', 'long') and rng.random() < 0.4:
         front = _u(rng, 0.22, 0.38)  # fringe
-    side = _u(rng, 0.05, 0.2)
-    back = _u(rng, -0.75, -0.5)
+    side = _u(rng, -0.05, 0.15)
+    back = _u(rng, -1.15, -0.85)
     hairline = [front, 0.5 * (front + side) + _u(rng, -0.05, 0.05), side,
-                0.5 * (side + back), back]
+                0.4 * side + 0.6 * back, back]
     if style == 'long':
         hairline[2:] = [_u(rng, -0.9, -0.5), -1.6, -2.5]
         hairline[1] = min(hairline[1], _u(rng, -0.1, 0.15))
@@ -162,7 +164,7 @@ def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
         'hairline': [float(h) for h in hairline],
         'hair_asym': _u(rng, -0.12, 0.12),
         'hair_wave': (_u(rng, 0.0, 0.05), _u(rng, 2.0, 6.0), _u(rng, 0.0, 6.28)),
-        'hair_texture': (_u(rng, 0.03, 0.12), float(rng.integers(12, 40))),
+        'hair_texture': (_u(rng, 0.02, 0.07), float(rng.integers(20, 60))),
         'hair_thickness': _u(rng, 0.03, 0.08) if style != 'buzz' else 0.0,
         'eye_x': _u(rng, 0.27, 0.34),
         'eye_y': eye_y,
@@ -194,86 +196,100 @@ def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # Geometry
 # ---------------------------------------------------------------------------
-def _rot_x(deg: float) -> np.ndarray:
-    a = np.deg2rad(deg)
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+Vec = tuple[float, float, float]
+Mat = tuple[Vec, Vec, Vec]
+_EYE: Mat = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
 
 
-def _rot_y(deg: float) -> np.ndarray:
-    a = np.deg2rad(deg)
-    c, s = np.cos(a), np.sin(a)
-    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+# Small 3-vector algebra in plain Python: much cheaper than numpy calls on tiny arrays.
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 
 
-def _vec(x: Sequence[float]) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
+def _mv(m: Sequence[Sequence[float]], v: Sequence[float]) -> Vec:
+    return (_dot(m[0], v), _dot(m[1], v), _dot(m[2], v))
+
+
+def _rot_x(deg: float) -> Mat:
+    a = math.radians(deg)
+    c, s = math.cos(a), math.sin(a)
+    return ((1.0, 0.0, 0.0), (0.0, c, -s), (0.0, s, c))
+
+
+def _rot_y(deg: float) -> Mat:
+    a = math.radians(deg)
+    c, s = math.cos(a), math.sin(a)
+    return ((c, 0.0, s), (0.0, 1.0, 0.0), (-s, 0.0, c))
+
+
+def _add(a: Sequence[float], b: Sequence[float]) -> Vec:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
 
 
 def _skull_front_z(ident: dict[str, Any], y: float) -> float:
     """Model z of the front of the skull/jaw union on the mid-sagittal plane at height y."""
-    best = -np.inf
+    best = -math.inf
     for c, r in ((ident['skull_center'], ident['skull_radii']),
                  (ident['jaw_center'], ident['jaw_radii'])):
         v = (y - c[1]) / r[1]
         if abs(v) < 1.0:
-            best = max(best, c[2] + r[2] * np.sqrt(1.0 - v * v))
-    return float(best)
+            best = max(best, c[2] + r[2] * math.sqrt(1.0 - v * v))
+    return best
 
 
-def _build_prims(ident: dict[str, Any], rotation: np.ndarray) -> list[_Prim]:
-    eye = np.eye(3)
-    skin = _vec(ident['skin_color'])
-    hair = _vec(ident['hair_color'])
-    sc, sr = _vec(ident['skull_center']), _vec(ident['skull_radii'])
-    prims = [
-        _Prim(_SKULL, sc, eye, sr, skin, False),
-        _Prim(_JAW, _vec(ident['jaw_center']), eye, _vec(ident['jaw_radii']), skin, False),
-    ]
+def _build_prims(ident: dict[str, Any], rotation: Mat) -> list[_Prim]:
+    """The ellipsoids of one head; ``rotation`` (model -> camera) places the upright neck."""
+    sc, sr = tuple(ident['skull_center']), tuple(ident['skull_radii'])
+    prims = [_Prim(_SKULL, sc, _EYE, sr, False),
+             _Prim(_JAW, tuple(ident['jaw_center']), _EYE, tuple(ident['jaw_radii']), False)]
     # Nose: an ellipsoid tilted so that its tip points forward-down, sunk into the face.
-    nr = _vec(ident['nose_radii'])
+    nr = tuple(ident['nose_radii'])
     ny = ident['nose_y']
-    nz = _skull_front_z(ident, ny) + 0.05 - 0.55 * nr[2]
-    prims.append(_Prim(_NOSE, _vec((0.0, ny, nz)), _rot_x(-ident['nose_tilt']), nr,
-                       _vec(ident['nose_color']), False))
+    nz = _skull_front_z(ident, ny) + 0.04 - 0.2 * nr[2]
+    prims.append(_Prim(_NOSE, (0.0, ny, nz), _rot_x(-ident['nose_tilt']), nr, False))
     # Ears on both sides, angled backwards.
-    er = _vec(ident['ear_radii'])
+    er = tuple(ident['ear_radii'])
     for side in (-1.0, 1.0):
-        c = _vec((side * (sr[0] * 0.96 + 0.25 * er[0]), ident['ear_y'], ident['ear_z']))
-        prims.append(_Prim(_EAR, c, _rot_y(side * ident['ear_angle']), er,
-                           _vec(ident['ear_color']), False))
+        c = (side * (sr[0] * 0.96 + 0.25 * er[0]), ident['ear_y'], ident['ear_z'])
+        prims.append(_Prim(_EAR, c, _rot_y(side * ident['ear_angle']), er, False))
     # Hair shells (clipped to the hair region) and extra hair volumes.
     style, th = ident['hair_style'], ident['hair_thickness']
     if style in ('short', 'medium', 'bun'):
-        prims.append(_Prim(_HAIR, sc + _vec((0.0, 0.3 * th, -0.5 * th)), eye, sr + th, hair,
-                           True))
+        prims.append(_Prim(_HAIR, _add(sc, (0.0, 0.3 * th, -0.5 * th)), _EYE,
+                           _add(sr, (th, th, th)), True))
     elif style == 'long':
-        prims.append(_Prim(_HAIR, sc + _vec((0.0, -0.35, -0.1)), eye,
-                           sr * _vec((1.0, 1.3, 1.0)) + _vec((th + 0.08, 0.0, th + 0.06)),
-                           hair, True))
+        prims.append(_Prim(_HAIR, _add(sc, (0.0, -0.35, -0.1)), _EYE,
+                           (sr[0] + th + 0.08, sr[1] * 1.3, sr[2] + th + 0.06), True))
     elif style == 'afro':
-        prims.append(_Prim(_HAIR, sc + _vec((0.0, 0.2, -0.15)), eye,
-                           sr * _vec((1.3, 1.15, 1.25)), hair, True))
+        prims.append(_Prim(_HAIR, _add(sc, (0.0, 0.2, -0.15)), _EYE,
+                           (sr[0] * 1.3, sr[1] * 1.15, sr[2] * 1.25), True))
     if style == 'bun':
         r = 0.3 + th
-        c = sc + _vec((0.0, 0.55 * sr[1], -0.75 * sr[2]))
-        prims.append(_Prim(_HAIR, c, eye, _vec((r, r, r)), hair, False))
+        prims.append(_Prim(_HAIR, _add(sc, (0.0, 0.55 * sr[1], -0.75 * sr[2])), _EYE,
+                           (r, r, r), False))
     if ident['neck']:
         # The neck stays upright in the camera frame: local = R (m - R^T c_cam).
-        c_cam = _vec((0.0, -1.45, -0.2))
-        prims.append(_Prim(_NECK, rotation.T @ c_cam, rotation, _vec(ident['neck_radii']),
-                           _vec(ident['neck_color']), False))
+        c_cam = (0.0, -1.45, -0.2)
+        rt = tuple(zip(*rotation))
+        prims.append(_Prim(_NECK, _mv(rt, c_cam), rotation, tuple(ident['neck_radii']),
+                           False))
     return prims
 
 
-def _hair_region(mx: np.ndarray, my: np.ndarray, mz: np.ndarray,
-                 ident: dict[str, Any]) -> np.ndarray:
+def _hairline_lut(ident: dict[str, Any]) -> np.ndarray:
+    """Hairline height (in skull radii) sampled at ``_LUT_N + 1`` azimuths (front to back)."""
+    return np.interp(np.linspace(0.0, 1.0, _LUT_N + 1), _HAIR_KNOTS,
+                     ident['hairline']).astype(np.float32)
+
+
+def _hair_region(mx: np.ndarray, my: np.ndarray, mz: np.ndarray, ident: dict[str, Any],
+                 lut: np.ndarray) -> np.ndarray:
     """Whether model points are above the hairline (on the skull or on a hair shell)."""
     sc, sr = ident['skull_center'], ident['skull_radii']
     hx = mx * (1.0 / sr[0])
     hz = (mz - sc[2]) * (1.0 / sr[2])
-    w = 0.5 - 0.5 * hz / (np.sqrt(hx * hx + hz * hz) + 1e-6)  # 0 front, 1 back
-    thr = np.interp(w, _HAIR_KNOTS, ident['hairline']).astype(np.float32)
+    w = 0.5 - 0.5 * hz / (np.sqrt(hx * hx + hz * hz) + 1e-6)  # 0 front, 0.5 side, 1 back
+    thr = lut.take((w * _LUT_N + 0.5).astype(np.intp), mode='clip')
     amp, freq, phase = ident['hair_wave']
     thr += amp * np.sin(freq * hx + phase) + ident['hair_asym'] * hx * (1.0 - w)
     return (my - sc[1]) * (1.0 / sr[1]) > thr
@@ -281,140 +297,166 @@ def _hair_region(mx: np.ndarray, my: np.ndarray, mz: np.ndarray,
 
 def _hair_texture(mx: np.ndarray, my: np.ndarray, mz: np.ndarray,
                   ident: dict[str, Any]) -> np.ndarray:
-    """Multiplicative strand texture of the hair."""
+    """Multiplicative strand texture of the hair (1 +- a few percent)."""
     amp, freq = ident['hair_texture']
-    ang = np.arctan2(mx, mz - ident['skull_center'][2])
     if ident['hair_style'] == 'afro':
-        f = 3.0 * freq
+        f = 2.0 * freq
         return 1.0 + 2.0 * amp * np.sin(f * mx) * np.sin(f * my) * np.sin(f * mz)
-    return 1.0 + amp * np.sin(freq * ang) + 0.5 * amp * np.sin(2.7 * freq * ang + 1.0)
+    # A cheap pseudo-angle around the vertical axis in [-2, 2] (strands run top-down).
+    hz = mz - ident['skull_center'][2]
+    s = np.abs(mx) + np.abs(hz) + 1e-6
+    ang = mx / s
+    ang = np.where(hz >= 0.0, ang, 2.0 * np.sign(mx) - ang)
+    return 1.0 + amp * np.sin(freq * ang) + 0.6 * amp * np.sin(2.7 * freq * ang + 0.5 * my)
 
 
-def _trace(prims: list[_Prim], rotation: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-           ident: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _trace(prims: list[_Prim], rotation: Mat, xs: np.ndarray, ys: np.ndarray,
+           ident: dict[str, Any], lut: np.ndarray,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Casts one orthographic ray per pixel against all primitives (z-buffered).
 
     Args:
         prims: The primitives.
         rotation: Model-to-camera rotation.
-        xs: ``(W,)`` camera x of the pixel columns, model units.
-        ys: ``(H,)`` camera y of the pixel rows, model units.
+        xs: ``(W,)`` camera x of the pixel columns, model units (increasing).
+        ys: ``(H,)`` camera y of the pixel rows, model units (decreasing).
         ident: The identity (for the hair region of hair shells).
+        lut: Hairline look-up table from :func:`_hairline_lut`.
 
     Returns:
         ``t`` (H, W) float32 ray parameter of the nearest hit (camera z = -t, ``inf``
-        where nothing is hit), ``part`` (H, W) int16 index of the primitive (-1: none)
+        where nothing is hit), ``part`` (H, W) int8 index of the primitive (-1: none)
         and ``inner`` (H, W) bool, hits on the inside of a hair shell.
     """
     h, w = len(ys), len(xs)
-    ex, ey, d = rotation[0], rotation[1], -rotation[2]  # pixel axes and ray in model frame
+    ex, ey = rotation[0], rotation[1]  # the pixel axes in the model frame
+    d = (-rotation[2][0], -rotation[2][1], -rotation[2][2])  # the ray direction
     t_best = np.full((h, w), np.inf, np.float32)
-    part = np.full((h, w), -1, np.int16)
+    part = np.full((h, w), -1, np.int8)
     inner = np.zeros((h, w), bool)
-    step_x = xs[1] - xs[0] if w > 1 else 1.0
-    step_y = ys[0] - ys[1] if h > 1 else 1.0
-    for k, p in enumerate(prims):
-        q_axes, a = p.axes, p.radii
-        # Projected bounding box of the ellipsoid -> pixel sub-rectangle.
-        cc = rotation @ p.center
-        ext_x = np.linalg.norm(a * (q_axes @ ex))
-        ext_y = np.linalg.norm(a * (q_axes @ ey))
-        c0 = max(int(np.floor((cc[0] - ext_x - xs[0]) / step_x)), 0)
-        c1 = min(int(np.ceil((cc[0] + ext_x - xs[0]) / step_x)) + 1, w)
-        r0 = max(int(np.floor((ys[0] - cc[1] - ext_y) / step_y)), 0)
-        r1 = min(int(np.ceil((ys[0] - cc[1] + ext_y) / step_y)) + 1, h)
-        if c0 >= c1 or r0 >= r1:
-            continue
-        x, y = xs[c0:c1], ys[r0:r1]
-        # Ray in ellipsoid-normalised coordinates: p(x, y) + t q, solve |.|^2 = 1.
-        px = (q_axes @ ex) / a
-        py = (q_axes @ ey) / a
-        p0 = -(q_axes @ p.center) / a
-        q = (q_axes @ d) / a
-        qq = float(q @ q)
-        b = (float(p0 @ q) + float(px @ q) * x)[None, :] + (float(py @ q) * y)[:, None]
-        c = ((float(p0 @ p0) - 1.0) + (2.0 * float(p0 @ px) + float(px @ px) * x) * x)[None, :]
-        c = c + ((2.0 * float(p0 @ py) + float(py @ py) * y) * y)[:, None]
-        c += (2.0 * float(px @ py) * y)[:, None] * x[None, :]
-        disc = b * b - qq * c
-        hit = disc >= 0.0
-        if not hit.any():
-            continue
-        sq = np.sqrt(np.maximum(disc, 0.0))
-        t = (-b - sq) * (1.0 / qq)
-        t[~hit] = np.inf
-        if p.clip_hair:
-            # Keep the outer surface inside the hair region, else the inner one.
-            def region(tt: np.ndarray) -> np.ndarray:
-                mx = x[None, :] * float(ex[0]) + y[:, None] * float(ey[0]) + tt * float(d[0])
-                my = x[None, :] * float(ex[1]) + y[:, None] * float(ey[1]) + tt * float(d[1])
-                mz = x[None, :] * float(ex[2]) + y[:, None] * float(ey[2]) + tt * float(d[2])
-                return _hair_region(mx, my, mz, ident)
+    # Per-primitive constants: in ellipsoid-normalised coordinates the ray of pixel
+    # (x, y) is p0 + x px + y py + t q; and the projected bounding box of the ellipsoid.
+    step_x = float(xs[1] - xs[0]) if w > 1 else 1.0
+    step_y = float(ys[0] - ys[1]) if h > 1 else 1.0
+    x0, y0 = float(xs[0]), float(ys[0])
+    coef, rects = [], []
+    for p in prims:
+        qa, a = p.axes, p.radii
+        qx, qy, qd, qc = _mv(qa, ex), _mv(qa, ey), _mv(qa, d), _mv(qa, p.center)
+        px = (qx[0] / a[0], qx[1] / a[1], qx[2] / a[2])
+        py = (qy[0] / a[0], qy[1] / a[1], qy[2] / a[2])
+        p0 = (-qc[0] / a[0], -qc[1] / a[1], -qc[2] / a[2])
+        q = (qd[0] / a[0], qd[1] / a[1], qd[2] / a[2])
+        qq = _dot(q, q)
+        coef.append((_dot(p0, q), _dot(px, q), _dot(py, q), _dot(p0, p0) - 1.0,
+                     2.0 * _dot(p0, px), _dot(px, px), 2.0 * _dot(p0, py), _dot(py, py),
+                     2.0 * _dot(px, py), 1.0 / qq, qq))
+        cx, cy = _dot(rotation[0], p.center), _dot(rotation[1], p.center)
+        ext_x = math.sqrt((a[0] * qx[0]) ** 2 + (a[1] * qx[1]) ** 2 + (a[2] * qx[2]) ** 2)
+        ext_y = math.sqrt((a[0] * qy[0]) ** 2 + (a[1] * qy[1]) ** 2 + (a[2] * qy[2]) ** 2)
+        rects.append((max(math.floor((cx - ext_x - x0) / step_x), 0),
+                      min(math.ceil((cx + ext_x - x0) / step_x) + 1, w),
+                      max(math.floor((y0 - cy - ext_y) / step_y), 0),
+                      min(math.ceil((y0 - cy + ext_y) / step_y) + 1, h)))
+    dm = [float(v) for v in d]
+    em = [(float(ex[i]), float(ey[i])) for i in range(3)]
+    with np.errstate(invalid='ignore'):
+        for k, (p, (c0, c1, r0, r1)) in enumerate(zip(prims, rects)):
+            if c0 >= c1 or r0 >= r1:
+                continue
+            b0, bx, by, c00, cx1, cx2, cy1, cy2, cxy, iqq, qq = coef[k]
+            x, y = xs[c0:c1], ys[r0:r1]
+            b = (b0 + bx * x)[None, :] + (by * y)[:, None]
+            c = ((c00 + (cx1 + cx2 * x) * x)[None, :] + ((cy1 + cy2 * y) * y)[:, None])
+            c += (cxy * y)[:, None] * x[None, :]
+            sq = b * b
+            sq -= c * qq
+            np.sqrt(sq, out=sq)  # NaN where the ray misses
+            t = (-b - sq) * iqq
+            if p.clip_hair:
+                # Keep the outer surface inside the hair region, else the inner one.
+                t_far = (sq - b) * iqq
+                gx = [(e0 * x)[None, :] + (e1 * y)[:, None] for e0, e1 in em]
 
-            ok_near = hit & region(np.where(hit, t, 0.0))
-            t_far = (-b + sq) * (1.0 / qq)
-            ok_far = hit & ~ok_near & region(t_far)
-            is_inner = ok_far
-            t = np.where(ok_near, t, np.where(ok_far, t_far, np.inf)).astype(np.float32)
-        tb = t_best[r0:r1, c0:c1]
-        upd = t < tb
-        tb[upd] = t[upd]
-        part[r0:r1, c0:c1][upd] = k
-        inner[r0:r1, c0:c1][upd] = is_inner[upd] if p.clip_hair else False
+                def region(tt: np.ndarray, gx: list[np.ndarray] = gx) -> np.ndarray:
+                    return _hair_region(gx[0] + tt * dm[0], gx[1] + tt * dm[1],
+                                        gx[2] + tt * dm[2], ident, lut)
+
+                ok_near = region(t)
+                ok_far = region(t_far) & ~ok_near
+                t = np.where(ok_near, t, np.where(ok_far, t_far, np.float32(np.nan)))
+            tb = t_best[r0:r1, c0:c1]
+            upd = t < tb
+            np.copyto(tb, t, where=upd)
+            np.copyto(part[r0:r1, c0:c1], k, where=upd)
+            np.copyto(inner[r0:r1, c0:c1], ok_far if p.clip_hair else False, where=upd)
     return t_best, part, inner
 
 
 # ---------------------------------------------------------------------------
 # Shading
 # ---------------------------------------------------------------------------
-def _paint(albedo: np.ndarray, mask: np.ndarray, color: Sequence[float]) -> None:
-    if mask.any():
-        albedo[mask] = np.asarray(color, np.float32)
+# Materials (rows of the per-call palette).
+(_M_SKIN, _M_NOSE, _M_EAR, _M_NECK, _M_HAIR, _M_WHITE, _M_IRIS, _M_PUPIL, _M_LID, _M_BROW,
+ _M_LIP, _M_LIP_LINE, _M_BEARD) = range(13)
+_KIND_MATERIAL = {_SKULL: _M_SKIN, _JAW: _M_SKIN, _NOSE: _M_NOSE, _EAR: _M_EAR,
+                  _HAIR: _M_HAIR, _NECK: _M_NECK}
 
 
-def _face_features(albedo: np.ndarray, mx: np.ndarray, my: np.ndarray,
-                   ident: dict[str, Any], hair_color: np.ndarray) -> None:
-    """Paints eyes, brows, mouth, blush and beard onto face pixels (model coords, z > 0)."""
+def _palette(ident: dict[str, Any]) -> np.ndarray:
+    """``(3, M)`` float32 BGR albedo of every material, channel-major."""
+    skin = np.asarray(ident['skin_color'])
+    hair = np.asarray(ident['hair_color'])
+    lip = np.asarray(ident['lip_color'])
+    rows = [skin, ident['nose_color'], ident['ear_color'], ident['neck_color'], hair,
+            ident['eye_white'], ident['iris_color'], (0.03, 0.03, 0.03),
+            np.asarray(ident['brow_color']) * 0.5, ident['brow_color'], lip, lip * 0.35,
+            0.3 * skin + 0.7 * hair]
+    return np.ascontiguousarray(np.asarray(rows, np.float32).T)
+
+
+def _face_features(mx: np.ndarray, my: np.ndarray, mat: np.ndarray, fac: np.ndarray,
+                   ident: dict[str, Any]) -> None:
+    """Paints eyes, brows, mouth and beard onto bare face pixels (model coords, z > 0).
+
+    Args:
+        mx: ``(n,)`` model x of the pixels.
+        my: ``(n,)`` model y of the pixels.
+        mat: ``(n,)`` material indices, updated in place.
+        fac: ``(n,)`` multiplicative shading factors, updated in place.
+        ident: The identity.
+    """
     ax = np.abs(mx)
-    # Blush on the cheeks.
-    if ident['blush'] > 0:
-        g = np.exp(((ax - 0.4) ** 2 + (my + 0.22) ** 2) * -40.0) * ident['blush']
-        albedo *= (1.0 - g[:, None] * np.array([0.12, 0.12, 0.0], np.float32))
-    # Beard / moustache.
-    mouth_y = ident['mouth_y']
-    mw, mh = ident['mouth_radii']
     if ident['beard']:
-        beard = (my < ident['nose_y'] - 0.12) & (ax < 0.62)
-        albedo[beard] = albedo[beard] * 0.3 + hair_color * 0.7
-    # Eyes: sclera, iris, pupil and a dark upper lid line; a slightly darker socket.
+        np.copyto(mat, _M_BEARD, where=(my < ident['nose_y'] - 0.12) & (ax < 0.62))
+    # Eyes: a slightly darker socket, a dark upper lid line, sclera, iris and pupil.
     erx, ery = ident['eye_radii']
-    ey = ident['eye_y']
-    dy = my - ey
+    dy = my - ident['eye_y']
     dx = ax - ident['eye_x']
     e = (dx * (1.0 / erx)) ** 2 + (dy * (1.0 / ery)) ** 2
-    socket = (e < 3.0) & (e >= 1.0)
-    albedo[socket] *= 0.92
-    _paint(albedo, (e >= 1.0) & (e < 1.6) & (dy > 0.0), np.asarray(ident['brow_color']) * 0.5)
+    np.multiply(fac, 0.9, out=fac, where=(e < 3.0))
+    np.copyto(mat, _M_LID, where=(e < 1.6) & (dy > 0.0))
     white = e < 1.0
-    _paint(albedo, white, ident['eye_white'])
+    np.copyto(mat, _M_WHITE, where=white)
     gx, gy = ident['gaze']
-    dxi = np.where(mx > 0, dx, -dx) - gx  # gaze is the same for both eyes in model x
+    dxi = np.where(mx > 0, dx, -dx) - gx  # the same gaze for both eyes in model x
     r2 = dxi * dxi + (dy - gy) ** 2
-    ir = ident['iris_radius']
-    _paint(albedo, white & (r2 < ir * ir), ident['iris_color'])
-    _paint(albedo, white & (r2 < 0.2 * ir * ir), (0.03, 0.03, 0.03))
+    ir2 = ident['iris_radius'] ** 2
+    np.copyto(mat, _M_IRIS, where=white & (r2 < ir2))
+    np.copyto(mat, _M_PUPIL, where=white & (r2 < 0.2 * ir2))
     # Brows.
     half = 0.5 * ident['brow_len']
     bx = (ax - ident['brow_x']) * (1.0 / half)
     brow = (np.abs(bx) < 1.0) & (
         np.abs(my - ident['brow_y'] + ident['brow_arch'] * bx * bx)
         < 0.5 * ident['brow_thickness'] * (1.0 - 0.4 * bx))
-    _paint(albedo, brow, ident['brow_color'])
+    np.copyto(mat, _M_BROW, where=brow)
     # Mouth: lips and the dark line between them.
-    dym = my - mouth_y - ident['smile'] * 0.25 * mx * mx
+    mw, mh = ident['mouth_radii']
+    dym = my - ident['mouth_y'] - ident['smile'] * 0.25 * mx * mx
     lips = (mx * (1.0 / mw)) ** 2 + (dym * (1.0 / mh)) ** 2 < 1.0
-    _paint(albedo, lips, ident['lip_color'])
-    _paint(albedo, lips & (np.abs(dym) < 0.18 * mh + 0.004), np.asarray(ident['lip_color']) * 0.35)
+    np.copyto(mat, _M_LIP, where=lips)
+    np.copyto(mat, _M_LIP_LINE, where=lips & (np.abs(dym) < 0.18 * mh + 0.004))
 
 
 def render_head_layer(identity: dict[str, Any], rotation: Rotation,
@@ -425,15 +467,15 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
 
     The head centre (model origin) projects to the image centre plus ``offset``. The
     projection is orthographic with ``scale * min(H, W) / HEAD_EXTENT`` pixels per model
-    unit, so an average head is about ``scale`` times the crop height.
+    unit, so an average head is about ``scale`` times the image height.
 
     Args:
         identity: Parameters from :func:`sample_identity`.
         rotation: ``(3, 3)`` rotation mapping model coordinates into the camera frame
             (x right, y up, z toward the viewer).
         size: Output size, ``S`` for a square or ``(H, W)``.
-        light: Light direction in the camera frame (pointing from the head toward the
-            light; normalised internally).
+        light: Light direction in the camera frame (from the head toward the light;
+            normalised internally).
         scale: Head height as a fraction of the image height.
         offset: ``(dx, dy)`` offset of the head centre in pixels (x right, y down).
         ambient: Ambient light fraction in [0, 1]; the rest is Lambertian.
@@ -442,99 +484,120 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
         The rendered :class:`HeadLayer`.
     """
     h, w = (size, size) if isinstance(size, (int, np.integer)) else (int(size[0]), int(size[1]))
-    rot = np.asarray(rotation, dtype=np.float64).reshape(3, 3)
+    rot = tuple(map(tuple, np.asarray(rotation, dtype=np.float64).reshape(3, 3).tolist()))
     ppu = scale * min(h, w) / HEAD_EXTENT
     inv = 1.0 / ppu
-    xs = ((np.arange(w, dtype=np.float32) + 0.5 - (0.5 * w + offset[0])) * inv)
-    ys = ((np.arange(h, dtype=np.float32) + 0.5 - (0.5 * h + offset[1])) * -inv)
+    xs = (np.arange(w, dtype=np.float32) + np.float32(0.5 - 0.5 * w - offset[0])) * np.float32(inv)
+    ys = (np.arange(h, dtype=np.float32) + np.float32(0.5 - 0.5 * h - offset[1])) * np.float32(-inv)
     prims = _build_prims(identity, rot)
-    t_best, part, inner = _trace(prims, rot, xs, ys, identity)
+    lut = _hairline_lut(identity)
+    t_best, part, inner = _trace(prims, rot, xs, ys, identity, lut)
 
-    bgr = np.zeros((h, w, 3), np.float32)
-    depth = np.full((h, w), -np.inf, np.float32)
-    vis = part >= 0
+    alpha = (part >= 0).astype(np.float32)
     head_lut = np.array([p.kind in _HEAD_KINDS for p in prims] + [False])
-    head_mask = head_lut[part]
-    rr, cc = np.nonzero(vis)
-    if len(rr) == 0:
-        return HeadLayer(bgr, vis.astype(np.float32), depth, head_mask)
-    t = t_best[rr, cc]
-    pv = part[rr, cc]
-    ex, ey, d = rot[0], rot[1], -rot[2]
-    xv, yv = xs[cc], ys[rr]
-    mx = xv * float(ex[0]) + yv * float(ey[0]) + t * float(d[0])
-    my = xv * float(ex[1]) + yv * float(ey[1]) + t * float(d[1])
-    mz = xv * float(ex[2]) + yv * float(ey[2]) + t * float(d[2])
-    m = np.stack([mx, my, mz], axis=1)
+    head_mask = head_lut[part]  # part == -1 picks the trailing False
+    depth = np.full((h, w), -np.inf, np.float32)
+    flat = np.flatnonzero(part.ravel() >= 0)
+    if len(flat) == 0:
+        return HeadLayer(np.zeros((h, w, 3), np.float32), alpha, depth, head_mask)
+    rr = flat // w
+    cc = flat - rr * w
+    t = t_best.ravel()[flat]
+    pv = part.ravel()[flat].astype(np.intp)
+    inner_v = inner.ravel()[flat]
+    (ex0, ex1, ex2), (ey0, ey1, ey2), (ez0, ez1, ez2) = rot  # rows of R: model-frame axes
+    xv, yv = xs.take(cc), ys.take(rr)
+    mx = xv * ex0 + yv * ey0 - t * ez0
+    my = xv * ex1 + yv * ey1 - t * ez1
+    mz = xv * ex2 + yv * ey2 - t * ez2
 
-    # Normals (model frame) and base albedo per primitive.
-    normals = np.empty_like(m)
-    albedo = np.empty_like(m)
-    kinds = np.array([p.kind for p in prims])
-    for k, p in enumerate(prims):
-        sel = pv == k
-        if not sel.any():
-            continue
-        loc = ((m[sel] - p.center.astype(np.float32)) @ p.axes.T.astype(np.float32))
-        normals[sel] = (loc * (1.0 / p.radii ** 2).astype(np.float32)) @ p.axes.astype(np.float32)
-        albedo[sel] = p.color.astype(np.float32)
-    normals *= (1.0 / np.sqrt((normals * normals).sum(1) + 1e-12))[:, None]
-    inner_v = inner[rr, cc]
-    normals[inner_v] *= -1.0
+    # Normals by table look-up: n = S_k (m - c_k) with S_k = Q^T diag(a^-2) Q.
+    s_rows = []
+    for p in prims:
+        qa, a = p.axes, p.radii
+        inv_a2 = (1.0 / (a[0] * a[0]), 1.0 / (a[1] * a[1]), 1.0 / (a[2] * a[2]))
+        s_k = [sum(qa[m][i] * qa[m][j] * inv_a2[m] for m in range(3))
+               for i in range(3) for j in range(3)]
+        s_rows.append(s_k + [_dot(s_k[3 * i:3 * i + 3], p.center) for i in range(3)])
+    s_tab = np.array(s_rows, np.float32).T.copy()
+    s_pix = [row.take(pv) for row in s_tab]
+    nx = s_pix[0] * mx + s_pix[1] * my + s_pix[2] * mz - s_pix[9]
+    ny = s_pix[3] * mx + s_pix[4] * my + s_pix[5] * mz - s_pix[10]
+    nz = s_pix[6] * mx + s_pix[7] * my + s_pix[8] * mz - s_pix[11]
+    inv_n = 1.0 / np.sqrt(nx * nx + ny * ny + nz * nz + 1e-12)
+    inv_n[inner_v] *= -1.0  # the inside of a hair shell faces the other way
 
-    # Hair painted on the skull, hair texture, then face features on bare skin.
-    hair_color = np.asarray(identity['hair_color'], np.float32)
-    pk = kinds[pv]
-    face = (pk == _SKULL) | (pk == _JAW)
-    on_skull = pk == _SKULL
-    idx = np.flatnonzero(on_skull)
-    hair_px = pk == _HAIR
+    # Lambertian shading with ambient, in the model frame.
+    lc = [float(v) for v in light]
+    ln = 1.0 / (math.sqrt(_dot(lc, lc)) + 1e-12)
+    lm = _mv(tuple(zip(*rot)), lc)  # R^T l
+    lam = (nx * (lm[0] * ln) + ny * (lm[1] * ln) + nz * (lm[2] * ln)) * inv_n
+    fac = np.maximum(lam, 0.0) * np.float32(1.0 - ambient) + np.float32(ambient)
+    np.multiply(fac, 0.55, out=fac, where=inner_v)
+
+    # Materials: per primitive, then hair on the skull, face features, small details.
+    kind = np.array([p.kind for p in prims], np.intp).take(pv)
+    mat = np.array([_KIND_MATERIAL[p.kind] for p in prims], np.intp).take(pv)
+    idx = np.flatnonzero((kind == _SKULL) | (kind == _JAW))
     if len(idx):
-        hr = _hair_region(mx[idx], my[idx], mz[idx], identity)
-        albedo[idx[hr]] = hair_color
-        hair_px[idx[hr]] = True
-    idx = np.flatnonzero(hair_px)
+        hr = idx[_hair_region(mx[idx], my[idx], mz[idx], identity, lut)]
+        mat[hr] = _M_HAIR
+    idx = np.flatnonzero(mat == _M_HAIR)
     if len(idx):
-        tex = _hair_texture(mx[idx], my[idx], mz[idx], identity).astype(np.float32)
-        albedo[idx] *= tex[:, None]
-    idx = np.flatnonzero(face & ~hair_px & (mz > 0.0))
+        fac[idx] *= _hair_texture(mx[idx], my[idx], mz[idx], identity)
+    idx = np.flatnonzero(((kind == _SKULL) | (kind == _JAW)) & (mat != _M_HAIR) & (mz > 0.0))
+    blush = None
     if len(idx):
-        sub = albedo[idx]
-        _face_features(sub, mx[idx], my[idx], identity, hair_color)
-        albedo[idx] = sub
-    # Nostrils: darken the underside of the nose near its tip.
-    idx = np.flatnonzero(pk == _NOSE)
-    if len(idx):
-        nl = normals[idx]
-        nost = (nl[:, 1] < -0.55) & (np.abs(mx[idx]) > 0.02)
-        albedo[idx[nost]] *= 0.45
-    # Ears: a darker concha on the outer face.
+        sub_mat, sub_fac = mat[idx], fac[idx]
+        fx, fy = mx[idx], my[idx]
+        _face_features(fx, fy, sub_mat, sub_fac, identity)
+        mat[idx] = sub_mat
+        fac[idx] = sub_fac
+        if identity['blush'] > 0:
+            g = np.exp(((np.abs(fx) - 0.4) ** 2 + (fy + 0.22) ** 2) * -40.0)
+            g *= (sub_mat == _M_SKIN) * np.float32(0.12 * identity['blush'])
+            blush = (idx, 1.0 - g)
+    idx = np.flatnonzero(kind == _NOSE)
+    if len(idx):  # nostrils: the underside of the nose, off the midline
+        nost = idx[(ny[idx] * inv_n[idx] < -0.55) & (np.abs(mx[idx]) > 0.025)]
+        fac[nost] *= 0.45
     for k, p in enumerate(prims):
         if p.kind != _EAR:
             continue
         idx = np.flatnonzero(pv == k)
-        if len(idx):
-            loc = (m[idx] - p.center.astype(np.float32)) @ p.axes.T.astype(np.float32)
-            loc /= p.radii.astype(np.float32)
-            out = loc[:, 0] * np.sign(p.center[0]) > 0.3
-            concha = out & (loc[:, 1] ** 2 + loc[:, 2] ** 2 < 0.35)
-            albedo[idx[concha]] *= 0.75
+        if len(idx):  # a darker concha on the outer face of the ear
+            lx, ly, lz = mx[idx] - p.center[0], my[idx] - p.center[1], mz[idx] - p.center[2]
+            loc = [(lx * qr[0] + ly * qr[1] + lz * qr[2]) * (1.0 / r)
+                   for qr, r in zip(p.axes, p.radii)]
+            concha = (loc[0] * math.copysign(1.0, p.center[0]) > 0.3) & (
+                loc[1] ** 2 + loc[2] ** 2 < 0.35)
+            fac[idx[concha]] *= 0.72
 
-    # Lambertian shading with ambient, in the model frame.
-    lc = np.asarray(light, dtype=np.float64)
-    lm = (rot.T @ (lc / (np.linalg.norm(lc) + 1e-12))).astype(np.float32)
-    lam = np.maximum(normals @ lm, 0.0)
-    shade = ambient + (1.0 - ambient) * lam
-    shade[inner_v] *= 0.55
-    bgr[rr, cc] = albedo * shade[:, None]
-    np.clip(bgr, 0.0, 1.0, out=bgr)
-    depth[rr, cc] = -t * ppu
-    return HeadLayer(bgr, vis.astype(np.float32), depth, head_mask)
+    # Colour = albedo(material) * shading, written channel by channel.
+    pal = _palette(identity)
+    planes = []
+    for ch in range(3):
+        col = pal[ch].take(mat) * fac
+        if blush is not None and ch < 2:
+            col[blush[0]] *= blush[1]
+        plane = np.zeros(h * w, np.float32)
+        plane[flat] = np.minimum(col, 1.0)
+        planes.append(plane.reshape(h, w))
+    depth.ravel()[flat] = t * np.float32(-ppu)
+    return HeadLayer(cv2.merge(planes), alpha, depth, head_mask)
 
 
 # ---------------------------------------------------------------------------
 # Backgrounds, lights and the full crop
 # ---------------------------------------------------------------------------
+def _luma_noise(rng: np.random.Generator, h: int, w: int, std: float) -> np.ndarray:
+    """``(h, w, 3)`` float32 zero-mean grey noise (uniform, cheap) with the given std."""
+    n = rng.random((h, w), dtype=np.float32)
+    n -= np.float32(0.5)
+    n *= np.float32(std * np.sqrt(12.0))
+    return cv2.cvtColor(n, cv2.COLOR_GRAY2BGR)
+
+
 def random_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     """Draws a random background: colour gradient or smooth noise, optionally with shapes.
 
@@ -547,21 +610,16 @@ def random_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         ``(h, w, 3)`` float32 BGR image in [0, 1].
     """
     kind = rng.random()
-    if kind < 0.45:
-        c0, c1 = rng.random(3), rng.random(3)
-        ang = rng.uniform(0.0, 2.0 * np.pi)
-        gx = np.linspace(-0.5, 0.5, w, dtype=np.float32) * np.float32(np.cos(ang))
-        gy = np.linspace(-0.5, 0.5, h, dtype=np.float32) * np.float32(np.sin(ang))
-        g = (gx[None, :] + gy[:, None] + 0.5)[..., None]
-        img = (c0.astype(np.float32) + g * (c1 - c0).astype(np.float32))
-    elif kind < 0.8:
-        k = int(rng.integers(2, 9))
+    if kind < 0.8:
+        # Bilinear gradient between random corner colours, or smooth colour noise.
+        k = 2 if kind < 0.45 else int(rng.integers(3, 9))
         small = rng.random((k, k, 3)).astype(np.float32)
-        img = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        if k > 2:
+            small = cv2.resize(small, (4 * k, 4 * k), interpolation=cv2.INTER_CUBIC)
+        img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
         img = np.empty((h, w, 3), np.float32)
         img[:] = rng.random(3).astype(np.float32)
-    img = np.ascontiguousarray(img, dtype=np.float32)
     if rng.random() < 0.5:
         for _ in range(int(rng.integers(1, 7))):
             col = tuple(float(v) for v in rng.random(3))
@@ -576,7 +634,7 @@ def random_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
             else:
                 cv2.line(img, (x0, y0), (x1, y1), col, int(rng.integers(1, 6)))
     if rng.random() < 0.3:
-        img += rng.normal(0.0, rng.uniform(0.01, 0.05), (h, w, 1)).astype(np.float32)
+        img += _luma_noise(rng, h, w, float(rng.uniform(0.01, 0.05)))
     return np.clip(img, 0.0, 1.0, out=img)
 
 
@@ -614,7 +672,7 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
                 background: np.ndarray | Sequence[float] | None = None,
                 light: Sequence[float] | np.ndarray | None = None,
                 ambient: float | None = None, jitter: float = 0.05,
-                blur_prob: float = 0.3, noise_prob: float = 0.5,
+                blur_prob: float = 0.3, noise_prob: float = 0.5, tint: float = 0.1,
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Renders a head crop at a known rotation.
 
@@ -635,7 +693,8 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
         jitter: Maximum random offset of the head centre and relative scale change, as
             fractions of the crop side / of ``scale``. 0 disables.
         blur_prob: Probability of a random Gaussian blur.
-        noise_prob: Probability of additive Gaussian pixel noise.
+        noise_prob: Probability of additive (grey) pixel noise.
+        tint: Maximum per-channel colour cast of the light (relative). 0 disables.
 
     Returns:
         ``(img, bbox)``: ``(size, size, 3)`` uint8 BGR image and ``(4,)`` float32
@@ -662,14 +721,16 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
         scale_bg = 1.0 / 255.0 if bg_arr.dtype == np.uint8 else 1.0
         bg = np.empty((size, size, 3), np.float32)
         bg[:] = bg_arr.astype(np.float32) * scale_bg
-    # Per-call colour cast of the light.
-    tint = rng.uniform(0.9, 1.1, 3).astype(np.float32)
-    img = np.where(layer.alpha[..., None] > 0, layer.bgr * tint, bg)
+    # Per-call colour cast of the light, then alpha compositing (binary alpha).
+    head = layer.bgr
+    if tint > 0:
+        head = cv2.transform(head, np.diag(rng.uniform(1.0 - tint, 1.0 + tint, 3)).astype(
+            np.float32))
+    img = cv2.copyTo(head, (layer.alpha > 0).view(np.uint8), bg)
     if rng.random() < blur_prob:
         sigma = float(rng.uniform(0.3, 1.5)) * size / 128.0
         img = cv2.GaussianBlur(img, (0, 0), sigma)
     if rng.random() < noise_prob:
-        std = float(rng.uniform(0.005, 0.04))
-        img = img + rng.standard_normal(img.shape, dtype=np.float32) * np.float32(std)
-    out = np.clip(img * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)
-    return out, mask_to_bbox(layer.head_mask)
+        img = img + _luma_noise(rng, size, size, float(rng.uniform(0.005, 0.04)))
+    np.clip(img, 0.0, 1.0, out=img)
+    return cv2.convertScaleAbs(img, alpha=255.0), mask_to_bbox(layer.head_mask)

@@ -78,8 +78,9 @@ class RandomFlip(BaseTransform):
     """Flips the image horizontally with probability ``prob`` and applies the pose flip rule.
 
     The rotation becomes ``S R S`` with ``S = diag(-1, 1, 1)``, and released angles
-    (``pose``, ``gt_poses``) become (-yaw, pitch, -roll), the same rule; boxes are mirrored. Handles a single head (``rotation``, ``bbox``)
-    and many (``gt_rotations``, ``gt_bboxes``).
+    (``pose``, ``gt_poses``) become (-yaw, pitch, -roll), the same rule; boxes are
+    mirrored. Handles a single head (``rotation``, ``bbox``, ``pose``) and many
+    (``gt_rotations``, ``gt_bboxes``, ``gt_poses``).
 
     Args:
         prob: probability of flipping.

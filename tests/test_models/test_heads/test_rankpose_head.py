@@ -90,3 +90,19 @@ def test_predict_sets_rotation_and_pose():
 def test_bad_transform_name():
     with pytest.raises(ValueError, match='output_transform'):
         RankPoseHead(in_channels=4, output_transform='sigmoid')
+
+
+def test_bounded_heads_reachable_set():
+    """With orthonormal output weights, cos outputs satisfy sum (out / 90)^2 <= 1 and arccos
+    outputs sum sin^2(out) <= 1: not every (yaw, pitch, roll) triple can be output."""
+    q, _ = torch.linalg.qr(torch.randn(16, 3))
+    feats = (torch.rand(256, 16) * 5, )
+    for transform, to_unit in (('cosine', lambda o: o / 90.0),
+                               ('arccos', lambda o: torch.sin(torch.deg2rad(o)))):
+        head = RankPoseHead(in_channels=16, output_transform=transform, loss_rank=None)
+        with torch.no_grad():
+            head.fc.weight.copy_(q.T)
+        norm2 = to_unit(head(feats)).pow(2).sum(1)
+        assert norm2.max() <= 1.0 + 1e-4
+    # e.g. yaw 70, pitch 30, roll 20 is out of the arccos head's reach
+    assert sum(math.sin(math.radians(a))**2 for a in (70, 30, 20)) > 1

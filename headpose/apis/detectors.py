@@ -1,0 +1,49 @@
+"""Building the head detector of the top-down path from a short spec or a registry dict."""
+
+from typing import Callable, Union
+
+from headpose.models.detectors import (BaseHeadDetector, FileBoxDetector, HaarCascadeDetector,
+                                       MultitaskNetDetector)
+
+DETECTOR_SPECS = "'haar', 'file:PATH.json|csv', 'CONFIG.py:CHECKPOINT' or a registry dict"
+
+
+def build_detector(spec: Union[str, dict, Callable], device: str = 'cpu') -> Callable:
+    """Builds a head detector.
+
+    Args:
+        spec: one of
+
+            * ``'haar'``: :class:`~headpose.models.detectors.HaarCascadeDetector`;
+            * ``'file:PATH'``: boxes from a JSON/CSV file
+              (:class:`~headpose.models.detectors.FileBoxDetector`);
+            * ``'CONFIG.py:CHECKPOINT'``: a trained Multitask-Net
+              (:class:`~headpose.models.detectors.MultitaskNetDetector`);
+            * a dict such as ``dict(type='HaarCascadeDetector', min_neighbors=3)``, built
+              by the ``TASK_UTILS`` registry, where detectors are registered;
+            * a detector object or any callable ``f(img, img_path) -> (K, 5)``, returned as is.
+        device: where a Multitask-Net detector runs.
+
+    Returns:
+        The detector.
+    """
+    if isinstance(spec, BaseHeadDetector) or (callable(spec) and not isinstance(spec, str)):
+        return spec
+    if isinstance(spec, dict):
+        from headpose.apis.inference import _ensure_registered
+        from headpose.registry import TASK_UTILS
+        _ensure_registered()
+        return TASK_UTILS.build(spec)
+    if not isinstance(spec, str):
+        raise TypeError(f'a detector spec must be {DETECTOR_SPECS}; got {type(spec).__name__}')
+    if spec == 'haar':
+        return HaarCascadeDetector()
+    if spec.startswith('file:'):
+        return FileBoxDetector(spec[len('file:'):])
+    if '.py:' in spec:
+        config, checkpoint = spec.split('.py:', 1)
+        return MultitaskNetDetector(config + '.py', checkpoint, device=device)
+    raise ValueError(f'unknown detector {spec!r}: use {DETECTOR_SPECS}')
+
+
+__all__ = ['DETECTOR_SPECS', 'build_detector']

@@ -1,0 +1,272 @@
+"""ONNX export of top-down models, and running the exported graph with ONNX Runtime.
+
+The exported graph takes ``input``: ``(N, 3, H, W)`` uint8 BGR head crops, exactly what
+the test pipeline's ``PackHeadPoseInputs`` produces, and contains the data
+preprocessor's colour swap and normalisation, the network, and the codec's decoding
+when ONNX can express it. Its outputs are then ``poses`` ``(N, 3)`` = (yaw, pitch,
+roll) in degrees and ``rotations`` ``(N, 3, 3)``. A codec whose decoding cannot be
+exported (an SVD projection: ONNX has no SVD operator) is exported undecoded: the one
+output ``raw`` is decoded after the graph by the same codec, built from the config.
+The config travels inside the file (metadata ``headpose_config``), so
+:class:`OnnxHeadPoseModel` needs nothing else.
+"""
+
+import contextlib
+import json
+import math
+import os
+import os.path as osp
+import sys
+import tempfile
+import warnings
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+
+from headpose.structures import HeadPoseDataSample
+
+META_CONFIG = 'headpose_config'
+META_DECODED = 'headpose_decoded'
+
+
+class HeadPoseExportWrapper(nn.Module):
+    """uint8 BGR crops -> (poses in degrees, rotations), or the raw head outputs.
+
+    Args:
+        model: a top-down model (backbone, optional neck, head with a ``codec``).
+        decode: put the codec's decoding into the graph.
+    """
+
+    def __init__(self, model: nn.Module, decode: bool = True):
+        super().__init__()
+        self.model = model
+        self.decode = decode
+        pre = model.data_preprocessor
+        self.register_buffer('mean', pre.mean.detach().clone().float().view(1, -1, 1, 1), False)
+        self.register_buffer('std', pre.std.detach().clone().float().view(1, -1, 1, 1), False)
+        self.bgr_to_rgb = bool(getattr(pre, 'bgr_to_rgb', False))
+
+    def forward(self, img: torch.Tensor):
+        x = img.float()
+        if self.bgr_to_rgb:
+            x = torch.cat([x[:, 2:3], x[:, 1:2], x[:, 0:1]], dim=1)
+        x = (x - self.mean) / self.std
+        out = self.model.head(self.model.extract_feat(x))
+        if not self.decode:
+            return out
+        rotations, poses = self.model.head.codec.decode(out)
+        return poses, rotations.reshape(-1, 3, 3)
+
+
+def _scale_symbolic(factor: float):
+    def symbolic(g, x):
+        return g.op('Mul', x, g.op('Constant', value_t=torch.tensor(factor, dtype=torch.float32)))
+    return symbolic
+
+
+def register_onnx_symbolics(opset: int = 17) -> None:
+    """Teaches the TorchScript exporter ``rad2deg`` and ``deg2rad`` (a multiplication),
+    which the decoding of angles uses and which it does not know."""
+    from torch.onnx import register_custom_op_symbolic
+    register_custom_op_symbolic('aten::rad2deg', _scale_symbolic(180.0 / math.pi), opset)
+    register_custom_op_symbolic('aten::deg2rad', _scale_symbolic(math.pi / 180.0), opset)
+
+
+@contextlib.contextmanager
+def _silenced_fds():
+    """Silences file descriptors 1 and 2 (the exporter dumps its whole graph there when
+    an operator is missing, from C++, past ``sys.stdout``)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def crop_size_of(cfg: Config) -> Tuple[int, int]:
+    """The (width, height) of the crops the config's test pipeline makes (``CropHead``)."""
+    from .inference import get_test_pipeline
+    for t in get_test_pipeline(cfg):
+        if t.get('type') == 'CropHead':
+            size = t.get('input_size', (224, 224))
+            return int(size[0]), int(size[1])
+    raise ValueError('the config\'s test pipeline has no CropHead: only top-down models '
+                     '(RankPose-type) can be exported by this tool')
+
+
+def export_onnx(model: nn.Module, out_file: str, input_size: Optional[Tuple[int, int]] = None,
+                batch_size: int = 1, dynamic: bool = False, opset: int = 17,
+                decode: Optional[bool] = None) -> bool:
+    """Exports a top-down model to ONNX with the legacy TorchScript exporter.
+
+    Args:
+        model: a top-down model from :func:`~headpose.apis.init_model` (``model.cfg`` set).
+        out_file: the ``.onnx`` file to write.
+        input_size: crop (width, height); default: the config's ``CropHead``.
+        batch_size: the batch size of the example input, and of the graph unless dynamic.
+        dynamic: make the batch dimension dynamic.
+        opset: the ONNX opset.
+        decode: ``True``: decoding in the graph (an error if it cannot be exported);
+            ``False``: raw outputs; ``None``: in the graph when exportable, else raw.
+
+    Returns:
+        Whether the decoding is inside the graph.
+    """
+    from .inference import is_topdown
+    if not is_topdown(model):
+        raise ValueError(f'ONNX export supports top-down models (TopDownPoseEstimator); '
+                         f'{type(model).__name__} is not one')
+    cfg = model.cfg
+    w, h = input_size or crop_size_of(cfg)
+    model = model.cpu().eval()
+    dummy = torch.randint(0, 256, (batch_size, 3, h, w), dtype=torch.uint8)
+    register_onnx_symbolics(opset)
+    choices = [True, False] if decode is None else [decode]
+    last_err = None
+    for dec in choices:
+        wrapper = HeadPoseExportWrapper(model, decode=dec).eval()
+        names = ['poses', 'rotations'] if dec else ['raw']
+        axes = None
+        if dynamic:
+            axes = {'input': {0: 'batch'}}
+            axes.update({n: {0: 'batch'} for n in names})
+        quiet = _silenced_fds() if (dec and len(choices) > 1) else contextlib.nullcontext()
+        try:
+            with warnings.catch_warnings(), torch.no_grad(), quiet:
+                warnings.simplefilter('ignore')
+                torch.onnx.export(wrapper, (dummy, ), out_file, dynamo=False,
+                                  input_names=['input'], output_names=names,
+                                  dynamic_axes=axes, opset_version=opset,
+                                  do_constant_folding=True)
+        except Exception as err:  # e.g. an operator ONNX does not have
+            last_err = err
+            if len(choices) > 1 and dec:
+                warnings.warn(f'the decoding of {type(model.head.codec).__name__} cannot be '
+                              f'exported ({type(err).__name__}: {str(err)[:200]}); exporting '
+                              'raw outputs, decoded after the graph')
+                continue
+            raise
+        _set_metadata(out_file, {META_CONFIG: cfg.pretty_text, META_DECODED: json.dumps(dec)})
+        return dec
+    raise RuntimeError(f'ONNX export failed: {last_err}')
+
+
+def _set_metadata(path: str, meta: dict) -> None:
+    import onnx
+    m = onnx.load(path)
+    for key, value in meta.items():
+        entry = m.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(m, path)
+
+
+class OnnxHeadPoseModel:
+    """An exported top-down model run by ONNX Runtime, usable wherever the inference API
+    takes a model (:func:`~headpose.apis.inference_topdown`, the demos).
+
+    It has the model's ``cfg`` (read from the file unless given) and a ``test_step``
+    that takes what the test pipeline packs and sets ``pred_rotation`` and
+    ``pred_pose`` on the data samples, like the PyTorch model.
+
+    Args:
+        onnx_file: the file written by ``tools/deployment/pytorch2onnx.py``.
+        config: the model's config (path or Config); default: the one in the file.
+        num_threads: ONNX Runtime intra-op threads (``None``: its default).
+        providers: ONNX Runtime execution providers (default: CPU).
+    """
+
+    is_topdown = True
+
+    def __init__(self, onnx_file: str, config=None, num_threads: Optional[int] = None,
+                 providers: Optional[Sequence[str]] = None):
+        try:
+            import onnxruntime as ort
+        except ImportError as err:
+            raise ImportError('OnnxHeadPoseModel needs onnxruntime: pip install onnxruntime '
+                              '(see requirements/optional.txt)') from err
+        if not osp.isfile(onnx_file):
+            raise FileNotFoundError(f'ONNX file not found: {onnx_file}')
+        opts = ort.SessionOptions()
+        if num_threads is not None:
+            opts.intra_op_num_threads = num_threads
+            opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            onnx_file, sess_options=opts, providers=list(providers or ['CPUExecutionProvider']))
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if config is None:
+            if META_CONFIG not in meta:
+                raise ValueError(f'{onnx_file} carries no headpose config; pass config=')
+            config = Config.fromstring(meta[META_CONFIG], '.py')
+        elif not isinstance(config, Config):
+            config = Config.fromfile(config)
+        self.cfg = config
+        self.decoded = json.loads(meta.get(META_DECODED, 'true'))
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        self.static_batch = inp.shape[0] if isinstance(inp.shape[0], int) else None
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self._codec = None
+        if not self.decoded:
+            from headpose.registry import TASK_UTILS
+
+            from .inference import _ensure_registered
+            _ensure_registered()
+            self._codec = TASK_UTILS.build(self.cfg.model.head.get('codec',
+                                                                   dict(type='EulerCodec')))
+
+    def eval(self) -> 'OnnxHeadPoseModel':
+        return self
+
+    def run(self, crops: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """``(N, 3, H, W)`` uint8 BGR crops -> ``(poses (N, 3), rotations (N, 3, 3))``."""
+        crops = np.ascontiguousarray(crops, dtype=np.uint8)
+        n = len(crops)
+        step = self.static_batch or max(n, 1)
+        outs: List[list] = []
+        for i in range(0, n, step):
+            chunk = crops[i:i + step]
+            real = len(chunk)
+            if self.static_batch and real < step:  # pad a static batch
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], step - real, 0)])
+            res = self.session.run(None, {self.input_name: chunk})
+            outs.append([r[:real] for r in res])
+        if not outs:
+            return np.zeros((0, 3), np.float32), np.zeros((0, 3, 3), np.float32)
+        res = [np.concatenate([o[k] for o in outs]) for k in range(len(outs[0]))]
+        if self.decoded:
+            named = dict(zip(self.output_names, res))
+            return named['poses'], named['rotations'].reshape(-1, 3, 3)
+        rotations, poses = self._codec.decode(torch.from_numpy(res[0]).float())
+        return poses.numpy(), rotations.reshape(-1, 3, 3).numpy()
+
+    def test_step(self, data: dict) -> List[HeadPoseDataSample]:
+        """Runs the packed pipeline outputs (``inputs``, ``data_samples``) through the graph."""
+        inputs = data['inputs']
+        if isinstance(inputs, torch.Tensor):
+            crops = inputs.cpu().numpy()
+        else:
+            crops = np.stack([np.asarray(t.cpu() if isinstance(t, torch.Tensor) else t)
+                              for t in inputs])
+        poses, rotations = self.run(crops)
+        samples = data.get('data_samples') or [HeadPoseDataSample() for _ in range(len(crops))]
+        for s, p, r in zip(samples, poses, rotations):
+            s.pred_pose = torch.as_tensor(p, dtype=torch.float32)
+            s.pred_rotation = torch.as_tensor(r, dtype=torch.float32)
+        return samples
+
+
+__all__ = ['HeadPoseExportWrapper', 'OnnxHeadPoseModel', 'crop_size_of', 'export_onnx',
+           'register_onnx_symbolics']
