@@ -94,7 +94,28 @@ def test_dist_train_two_cpu_processes(tmp_path):
     assert "'backend': 'gloo'" in log
     # 32 pairs, batch 8 per process, 2 processes -> 2 iterations in the epoch.
     assert 'Epoch(train) [1][2/2]' in log
-    assert osp.isfile(osp.join(work, 'epoch_1.pth'))
+    ckpt = osp.join(work, 'epoch_1.pth')
+    assert osp.isfile(ckpt)
+    # Testing with 2 processes gives the records and metrics of 1 process (batch 3, so
+    # that the last batch is partial and the sampler pads).
+    one, two = str(tmp_path / 'one.json'), str(tmp_path / 'two.json')
+    opts = ['--cfg-options', 'test_dataloader.batch_size=3']
+    single = run(['tools/test.py', TINY, ckpt, '--work-dir', work, '--out', one] + opts)
+    proc = subprocess.run(['bash', 'tools/dist_test.sh', TINY, ckpt, '2', '--work-dir', work,
+                           '--out', two] + opts, cwd=REPO_ROOT, capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rec_one = sorted(json.load(open(one)), key=lambda r: r['img_path'])
+    rec_two = sorted(json.load(open(two)), key=lambda r: r['img_path'])
+    assert len(rec_one) == len(rec_two) == 16
+    for a, b in zip(rec_one, rec_two):
+        assert a['img_path'] == b['img_path']
+        for k in ('gt_yaw', 'pred_yaw', 'pred_pitch', 'pred_roll'):
+            assert a[k] == pytest.approx(b[k], abs=1e-4)
+    mae = [line for line in (single.stdout + single.stderr).splitlines() if 'pose/MAE' in line]
+    mae_two = [line for line in (proc.stdout + proc.stderr).splitlines() if 'pose/MAE' in line]
+    value = lambda line: float(line.split('pose/MAE:')[1].split()[0])  # noqa: E731
+    assert value(mae[-1]) == pytest.approx(value(mae_two[-1]), abs=1e-3)
 
 
 @pytest.fixture(scope='module')

@@ -33,14 +33,13 @@ HEAD_EXTENT = 2.2
 
 # Primitive kinds.
 _SKULL, _JAW, _NOSE, _EAR, _HAIR, _NECK = range(6)
-_FACE_KINDS = (_SKULL, _JAW)
-_HEAD_KINDS = (_SKULL, _JAW, _NOSE, _EAR, _HAIR)
 
 _HAIR_STYLES = ('buzz', 'short', 'medium', 'long', 'bun', 'afro')
 _HAIR_STYLE_P = (0.1, 0.3, 0.2, 0.2, 0.1, 0.1)
 # Azimuth knots of the hairline: 0 = front, 0.5 = side (ear), 1 = back.
 _HAIR_KNOTS = np.array([0.0, 0.2, 0.5, 0.8, 1.0])
 _LUT_N = 64
+_LUT_W = np.linspace(0.0, 1.0, _LUT_N + 1)
 
 Color = tuple[float, float, float]
 Rotation = Union[np.ndarray, Sequence[Sequence[float]]]
@@ -114,7 +113,7 @@ def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
     t = _u(rng, 0.0, 1.0) * (len(_SKIN_RGB) - 1)
     i = min(int(t), len(_SKIN_RGB) - 2)
     skin = _SKIN_RGB[i] + (t - i) * (_SKIN_RGB[i + 1] - _SKIN_RGB[i])
-    skin = skin * rng.uniform(0.94, 1.06, 3)
+    skin = skin * rng.uniform(0.9, 1.08) * rng.uniform(0.97, 1.03, 3)
     hair = (_HAIR_RGB[rng.choice(len(_HAIR_RGB), p=_HAIR_P)] * rng.uniform(0.8, 1.2)
             * rng.uniform(0.95, 1.05, 3))
     if rng.random() < 0.04:  # dyed
@@ -238,7 +237,11 @@ def _skull_front_z(ident: dict[str, Any], y: float) -> float:
 
 
 def _build_prims(ident: dict[str, Any], rotation: Mat) -> list[_Prim]:
-    """The ellipsoids of one head; ``rotation`` (model -> camera) places the upright neck."""
+    """The ellipsoids of one head; ``rotation`` (model -> camera) places the upright neck.
+
+    The order is fixed (the shading relies on it): skull, jaw, nose, two ears, hair
+    volumes, then the neck (if any) last.
+    """
     sc, sr = tuple(ident['skull_center']), tuple(ident['skull_radii'])
     prims = [_Prim(_SKULL, sc, _EYE, sr, False),
              _Prim(_JAW, tuple(ident['jaw_center']), _EYE, tuple(ident['jaw_radii']), False)]
@@ -278,8 +281,7 @@ def _build_prims(ident: dict[str, Any], rotation: Mat) -> list[_Prim]:
 
 def _hairline_lut(ident: dict[str, Any]) -> np.ndarray:
     """Hairline height (in skull radii) sampled at ``_LUT_N + 1`` azimuths (front to back)."""
-    return np.interp(np.linspace(0.0, 1.0, _LUT_N + 1), _HAIR_KNOTS,
-                     ident['hairline']).astype(np.float32)
+    return np.interp(_LUT_W, _HAIR_KNOTS, ident['hairline']).astype(np.float32)
 
 
 def _hair_region(mx: np.ndarray, my: np.ndarray, mz: np.ndarray, ident: dict[str, Any],
@@ -347,10 +349,11 @@ def _trace(prims: list[_Prim], rotation: Mat, xs: np.ndarray, ys: np.ndarray,
         py = (qy[0] / a[0], qy[1] / a[1], qy[2] / a[2])
         p0 = (-qc[0] / a[0], -qc[1] / a[1], -qc[2] / a[2])
         q = (qd[0] / a[0], qd[1] / a[1], qd[2] / a[2])
-        qq = _dot(q, q)
-        coef.append((_dot(p0, q), _dot(px, q), _dot(py, q), _dot(p0, p0) - 1.0,
-                     2.0 * _dot(p0, px), _dot(px, px), 2.0 * _dot(p0, py), _dot(py, py),
-                     2.0 * _dot(px, py), 1.0 / qq, qq))
+        # Divided by q.q: t = -b - sqrt(b^2 - c) with b, c below.
+        iqq = 1.0 / _dot(q, q)
+        coef.append((_dot(p0, q) * iqq, _dot(px, q) * iqq, _dot(py, q) * iqq,
+                     (_dot(p0, p0) - 1.0) * iqq, 2.0 * _dot(p0, px) * iqq, _dot(px, px) * iqq,
+                     2.0 * _dot(p0, py) * iqq, _dot(py, py) * iqq, 2.0 * _dot(px, py) * iqq))
         cx, cy = _dot(rotation[0], p.center), _dot(rotation[1], p.center)
         ext_x = math.sqrt((a[0] * qx[0]) ** 2 + (a[1] * qx[1]) ** 2 + (a[2] * qx[2]) ** 2)
         ext_y = math.sqrt((a[0] * qy[0]) ** 2 + (a[1] * qy[1]) ** 2 + (a[2] * qy[2]) ** 2)
@@ -360,22 +363,24 @@ def _trace(prims: list[_Prim], rotation: Mat, xs: np.ndarray, ys: np.ndarray,
                       min(math.ceil((y0 - cy + ext_y) / step_y) + 1, h)))
     dm = [float(v) for v in d]
     em = [(float(ex[i]), float(ey[i])) for i in range(3)]
+    any_inner = False
     with np.errstate(invalid='ignore'):
         for k, (p, (c0, c1, r0, r1)) in enumerate(zip(prims, rects)):
             if c0 >= c1 or r0 >= r1:
                 continue
-            b0, bx, by, c00, cx1, cx2, cy1, cy2, cxy, iqq, qq = coef[k]
+            b0, bx, by, c00, cx1, cx2, cy1, cy2, cxy = coef[k]
             x, y = xs[c0:c1], ys[r0:r1]
             b = (b0 + bx * x)[None, :] + (by * y)[:, None]
             c = ((c00 + (cx1 + cx2 * x) * x)[None, :] + ((cy1 + cy2 * y) * y)[:, None])
-            c += (cxy * y)[:, None] * x[None, :]
+            c += np.outer(cxy * y, x)
             sq = b * b
-            sq -= c * qq
+            sq -= c
             np.sqrt(sq, out=sq)  # NaN where the ray misses
-            t = (-b - sq) * iqq
+            t = np.negative(b)
+            t -= sq
             if p.clip_hair:
                 # Keep the outer surface inside the hair region, else the inner one.
-                t_far = (sq - b) * iqq
+                t_far = sq - b
                 gx = [(e0 * x)[None, :] + (e1 * y)[:, None] for e0, e1 in em]
 
                 def region(tt: np.ndarray, gx: list[np.ndarray] = gx) -> np.ndarray:
@@ -389,7 +394,11 @@ def _trace(prims: list[_Prim], rotation: Mat, xs: np.ndarray, ys: np.ndarray,
             upd = t < tb
             np.copyto(tb, t, where=upd)
             np.copyto(part[r0:r1, c0:c1], k, where=upd)
-            np.copyto(inner[r0:r1, c0:c1], ok_far if p.clip_hair else False, where=upd)
+            if p.clip_hair:
+                np.copyto(inner[r0:r1, c0:c1], ok_far, where=upd)
+                any_inner = True
+            elif any_inner:
+                np.copyto(inner[r0:r1, c0:c1], False, where=upd)
     return t_best, part, inner
 
 
@@ -494,8 +503,8 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
     t_best, part, inner = _trace(prims, rot, xs, ys, identity, lut)
 
     alpha = (part >= 0).astype(np.float32)
-    head_lut = np.array([p.kind in _HEAD_KINDS for p in prims] + [False])
-    head_mask = head_lut[part]  # part == -1 picks the trailing False
+    n_head = len(prims) - (prims[-1].kind == _NECK)  # the neck, if any, comes last
+    head_mask = (part >= 0) & (part < n_head)
     depth = np.full((h, w), -np.inf, np.float32)
     flat = np.flatnonzero(part.ravel() >= 0)
     if len(flat) == 0:
@@ -515,15 +524,22 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
     s_rows = []
     for p in prims:
         qa, a = p.axes, p.radii
-        inv_a2 = (1.0 / (a[0] * a[0]), 1.0 / (a[1] * a[1]), 1.0 / (a[2] * a[2]))
-        s_k = [sum(qa[m][i] * qa[m][j] * inv_a2[m] for m in range(3))
-               for i in range(3) for j in range(3)]
-        s_rows.append(s_k + [_dot(s_k[3 * i:3 * i + 3], p.center) for i in range(3)])
-    s_tab = np.array(s_rows, np.float32).T.copy()
-    s_pix = [row.take(pv) for row in s_tab]
-    nx = s_pix[0] * mx + s_pix[1] * my + s_pix[2] * mz - s_pix[9]
-    ny = s_pix[3] * mx + s_pix[4] * my + s_pix[5] * mz - s_pix[10]
-    nz = s_pix[6] * mx + s_pix[7] * my + s_pix[8] * mz - s_pix[11]
+        (q00, q01, q02), (q10, q11, q12), (q20, q21, q22) = qa
+        w0, w1, w2 = 1.0 / (a[0] * a[0]), 1.0 / (a[1] * a[1]), 1.0 / (a[2] * a[2])
+        sxx = q00 * q00 * w0 + q10 * q10 * w1 + q20 * q20 * w2
+        syy = q01 * q01 * w0 + q11 * q11 * w1 + q21 * q21 * w2
+        szz = q02 * q02 * w0 + q12 * q12 * w1 + q22 * q22 * w2
+        sxy = q00 * q01 * w0 + q10 * q11 * w1 + q20 * q21 * w2
+        sxz = q00 * q02 * w0 + q10 * q12 * w1 + q20 * q22 * w2
+        syz = q01 * q02 * w0 + q11 * q12 * w1 + q21 * q22 * w2
+        c0, c1, c2 = p.center
+        s_rows.append((sxx, syy, szz, sxy, sxz, syz, sxx * c0 + sxy * c1 + sxz * c2,
+                       sxy * c0 + syy * c1 + syz * c2, sxz * c0 + syz * c1 + szz * c2))
+    sxx, syy, szz, sxy, sxz, syz, bx, by, bz = (
+        row.take(pv) for row in np.array(s_rows, np.float32).T.copy())
+    nx = sxx * mx + sxy * my + sxz * mz - bx
+    ny = sxy * mx + syy * my + syz * mz - by
+    nz = sxz * mx + syz * my + szz * mz - bz
     inv_n = 1.0 / np.sqrt(nx * nx + ny * ny + nz * nz + 1e-12)
     inv_n[inner_v] *= -1.0  # the inside of a hair shell faces the other way
 
@@ -536,16 +552,17 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
     np.multiply(fac, 0.55, out=fac, where=inner_v)
 
     # Materials: per primitive, then hair on the skull, face features, small details.
-    kind = np.array([p.kind for p in prims], np.intp).take(pv)
+    # Primitive order (see _build_prims): skull 0, jaw 1, nose 2, ears 3-4, hair, neck.
     mat = np.array([_KIND_MATERIAL[p.kind] for p in prims], np.intp).take(pv)
-    idx = np.flatnonzero((kind == _SKULL) | (kind == _JAW))
+    face = pv <= 1
+    idx = np.flatnonzero(face)
     if len(idx):
         hr = idx[_hair_region(mx[idx], my[idx], mz[idx], identity, lut)]
         mat[hr] = _M_HAIR
     idx = np.flatnonzero(mat == _M_HAIR)
     if len(idx):
         fac[idx] *= _hair_texture(mx[idx], my[idx], mz[idx], identity)
-    idx = np.flatnonzero(((kind == _SKULL) | (kind == _JAW)) & (mat != _M_HAIR) & (mz > 0.0))
+    idx = np.flatnonzero(face & (mat != _M_HAIR) & (mz > 0.0))
     blush = None
     if len(idx):
         sub_mat, sub_fac = mat[idx], fac[idx]
@@ -557,7 +574,7 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
             g = np.exp(((np.abs(fx) - 0.4) ** 2 + (fy + 0.22) ** 2) * -40.0)
             g *= (sub_mat == _M_SKIN) * np.float32(0.12 * identity['blush'])
             blush = (idx, 1.0 - g)
-    idx = np.flatnonzero(kind == _NOSE)
+    idx = np.flatnonzero(pv == 2)
     if len(idx):  # nostrils: the underside of the nose, off the midline
         nost = idx[(ny[idx] * inv_n[idx] < -0.55) & (np.abs(mx[idx]) > 0.025)]
         fac[nost] *= 0.45
@@ -577,11 +594,12 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
     pal = _palette(identity)
     planes = []
     for ch in range(3):
-        col = pal[ch].take(mat) * fac
+        col = pal[ch].take(mat)
+        col *= fac
         if blush is not None and ch < 2:
             col[blush[0]] *= blush[1]
         plane = np.zeros(h * w, np.float32)
-        plane[flat] = np.minimum(col, 1.0)
+        plane[flat] = np.minimum(col, 1.0, out=col)
         planes.append(plane.reshape(h, w))
     depth.ravel()[flat] = t * np.float32(-ppu)
     return HeadLayer(cv2.merge(planes), alpha, depth, head_mask)
@@ -590,6 +608,11 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
 # ---------------------------------------------------------------------------
 # Backgrounds, lights and the full crop
 # ---------------------------------------------------------------------------
+def _fill(h: int, w: int, color: Sequence[float]) -> np.ndarray:
+    """``(h, w, 3)`` float32 image of one colour."""
+    return cv2.merge([np.full((h, w), float(c), np.float32) for c in color])
+
+
 def _luma_noise(rng: np.random.Generator, h: int, w: int, std: float) -> np.ndarray:
     """``(h, w, 3)`` float32 zero-mean grey noise (uniform, cheap) with the given std."""
     n = rng.random((h, w), dtype=np.float32)
@@ -618,8 +641,7 @@ def random_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
             small = cv2.resize(small, (4 * k, 4 * k), interpolation=cv2.INTER_CUBIC)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
-        img = np.empty((h, w, 3), np.float32)
-        img[:] = rng.random(3).astype(np.float32)
+        img = _fill(h, w, rng.random(3))
     if rng.random() < 0.5:
         for _ in range(int(rng.integers(1, 7))):
             col = tuple(float(v) for v in rng.random(3))
@@ -718,9 +740,12 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
         bg = random_background(rng, size, size)
     else:
         bg_arr = np.asarray(background)
-        scale_bg = 1.0 / 255.0 if bg_arr.dtype == np.uint8 else 1.0
-        bg = np.empty((size, size, 3), np.float32)
-        bg[:] = bg_arr.astype(np.float32) * scale_bg
+        bg_arr = bg_arr.astype(np.float32) * np.float32(
+            1.0 / 255.0 if bg_arr.dtype == np.uint8 else 1.0)
+        if bg_arr.ndim == 1:
+            bg = _fill(size, size, bg_arr)
+        else:
+            bg = np.array(np.broadcast_to(bg_arr, (size, size, 3)), np.float32)
     # Per-call colour cast of the light, then alpha compositing (binary alpha).
     head = layer.bgr
     if tint > 0:

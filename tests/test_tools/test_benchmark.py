@@ -1,0 +1,32 @@
+"""A smoke test of tools/analysis_tools/benchmark.py: every task runs and reports sane figures."""
+
+import os.path as osp
+import runpy
+
+import pytest
+
+from headpose.testing import REPO_ROOT
+
+TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return runpy.run_path(osp.join(REPO_ROOT, 'tools/analysis_tools/benchmark.py'))['main']
+
+
+def test_train_task(bench):
+    res = bench([TINY, '--task', 'train', '--iters', '2', '--warmup', '1', '--rounds', '1',
+                 '--batch-size', '8'])
+    assert res['images'] == 8 and res['toolbox'][0] > 0 and res['bare'][0] > 0
+    assert res['ratio'][0] == pytest.approx(res['bare'][0] / res['toolbox'][0])
+    assert res['matmul_gflops'] > 0 and res['peak_rss_mb'] > 100
+    # r18 at 32x32: 2 x 1.82 GMAC x (32/224)^2 = about 0.074 GFLOP per image
+    assert res['model_gflops'] == pytest.approx(0.0745, rel=0.05)
+
+
+def test_inference_and_data_tasks(bench):
+    res = bench([TINY, '--task', 'inference', '--iters', '2', '--warmup', '1', '--rounds', '1'])
+    assert res['toolbox'] > 0 and res['toolbox_p90_ms'] >= res['toolbox_p50_ms'] > 0
+    res = bench([TINY, '--task', 'data', '--iters', '1'])
+    assert res['pipeline'] > 0 and res['images'] == 10
