@@ -102,17 +102,24 @@ def build(args: argparse.Namespace):
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the demo; returns the exit status (0 all fine, 1 some image failed, 2 setup)."""
     args = parse_args(argv)
-    from headpose.apis import inference_model, is_topdown, result_to_dicts
-    from headpose.visualization import HeadPoseVisualizer
-    try:
+    try:  # checked before the heavy imports, so that a typo fails at once
         files = list_images(args.input, args.recursive)
-        model, detector = build(args)
-    except Exception as err:  # setup errors: clear message, exit 2
+        for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'{what} file not found: {path}')
+    except FileNotFoundError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     if not files:
         print(f'error: no image files ({", ".join(IMAGE_EXTENSIONS)}) in {args.input}',
               file=sys.stderr)
+        return 2
+    from headpose.apis import inference_model, is_topdown, result_to_dicts
+    from headpose.visualization import HeadPoseVisualizer
+    try:
+        model, detector = build(args)
+    except Exception as err:  # setup errors: clear message, exit 2
+        print(f'error: {err}', file=sys.stderr)
         return 2
     vis_dir = osp.join(args.out_dir, 'vis')
     os.makedirs(vis_dir if not args.no_vis else args.out_dir, exist_ok=True)

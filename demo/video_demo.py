@@ -96,8 +96,14 @@ def model_full_range(cfg) -> bool:
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the demo; returns the exit status (0 fine, 1 input failure, 2 setup error)."""
     args = parse_args(argv)
-    from headpose.apis import (RotationSmoother, build_detector, inference_model,
-                               inference_topdown, init_model, is_topdown)
+    from headpose.apis import (
+        RotationSmoother,
+        build_detector,
+        inference_model,
+        inference_topdown,
+        init_model,
+        is_topdown,
+    )
     from headpose.structures import matrix_to_euler
     from headpose.visualization import HeadPoseVisualizer
     try:

@@ -2,8 +2,12 @@
 
 from typing import Callable, Union
 
-from headpose.models.detectors import (BaseHeadDetector, FileBoxDetector, HaarCascadeDetector,
-                                       MultitaskNetDetector)
+from headpose.models.detectors import (
+    BaseHeadDetector,
+    FileBoxDetector,
+    HaarCascadeDetector,
+    MultitaskNetDetector,
+)
 
 DETECTOR_SPECS = "'haar', 'file:PATH.json|csv', 'CONFIG.py:CHECKPOINT' or a registry dict"
 

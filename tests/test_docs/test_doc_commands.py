@@ -245,7 +245,7 @@ def environment() -> dict:
     return env
 
 
-@pytest.mark.parametrize('block', [b for b in BLOCKS], ids=[b.id for b in BLOCKS])
+@pytest.mark.parametrize('block', BLOCKS, ids=[b.id for b in BLOCKS])
 def test_doc_block(block: Block, sandbox: str):
     if block.action == 'skip':
         pytest.skip(f'{block.id}: {block.reason}')

@@ -100,7 +100,7 @@ def test_train_and_test_through_the_tools(tmp_path):
     with open(osp.join(work, run_dir, 'vis_data', 'scalars.json')) as f:
         logs = [json.loads(line) for line in f]
     train = [r for r in logs if 'loss_rotation' in r]
-    assert len(train) == 4  # 32 pairs, batch 8, one epoch, logged every iteration
+    assert len(train) == 2  # 16 pairs, batch 8, one epoch, logged every iteration
     for r in train:
         # The total loss is the geodesic loss alone: an angle in radians, in [0, pi].
         assert r['loss'] == pytest.approx(r['loss_rotation'])
@@ -116,11 +116,12 @@ def test_train_and_test_through_the_tools(tmp_path):
                       r'.*pose/num_images: ([0-9.]+)', out)
     assert found, out[-3000:]
     mae, geodesic, num = map(float, found.groups())
-    assert 0 < mae < 90 and 0 < geodesic <= 180 and num == 16
+    assert 0 < mae < 90 and 0 < geodesic <= 180 and num == 8
 
 
-def test_missing_plugin_path_names_the_module(tmp_path):
-    proc = run(['tools/train.py', TINY, '--work-dir', str(tmp_path / 'x')], [REPO_ROOT])
+def test_missing_plugin_path_names_the_module():
+    # The tools read configs alike; print_config fails the same way, without torch.
+    proc = run(['tools/misc/print_config.py', TINY], [REPO_ROOT])
     assert proc.returncode != 0
     assert 'Failed to import custom modules' in proc.stderr
     assert "'example_custom_head'" in proc.stderr

@@ -76,6 +76,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
 
     from headpose.apis import OnnxHeadPoseModel, export_onnx, init_model
     from headpose.apis.onnx_model import HeadPoseExportWrapper
+    previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     size = args.input_size
     print(f'CPU: {cpu_model()}, {os.cpu_count()} logical cores; threads used: {args.threads}; '
@@ -107,6 +108,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                 rows.append(row)
                 print(f'r{depth} batch {bs}: torch {row["torch_ms"]:.1f} ms, '
                       f'ORT {row["ort_ms"]:.1f} ms', flush=True)
+    torch.set_num_threads(previous_threads)
     print('\n| model | batch | PyTorch eager ms/batch | ONNX Runtime ms/batch | PyTorch img/s '
           '| ONNX Runtime img/s | speed-up |')
     print('|---|---|---|---|---|---|---|')

@@ -32,18 +32,12 @@ from headpose.utils.launch import load_config  # noqa: E402
 def head_box(sample, img: np.ndarray):
     """The box to draw a top-down sample's head in, in the coordinates of ``img``.
 
-    After ``CropHead`` the head fills the crop but for its padding (``crop_bbox`` in the
-    meta information); otherwise the sample's ``bbox``, or the whole image.
+    ``bbox`` is in the pixels of the pipeline's output (``CropHead`` maps it into the
+    crop); without one, the whole image.
     """
     h, w = img.shape[:2]
-    meta = sample.metainfo
-    if 'crop_bbox' in meta:
-        crop = np.asarray(meta['crop_bbox'], dtype=np.float64)
-        box = np.asarray(meta.get('bbox', crop), dtype=np.float64)
-        side = max(box[2] - box[0], box[3] - box[1]) / max(crop[2] - crop[0], 1e-6) * w
-        return (w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2
-    bbox = meta.get('bbox')
-    return tuple(bbox) if bbox is not None else (0, 0, w, h)
+    bbox = sample.metainfo.get('bbox')
+    return tuple(float(v) for v in bbox) if bbox is not None else (0, 0, w, h)
 
 
 def draw_item(visualizer, item: dict) -> np.ndarray:

@@ -40,8 +40,12 @@ def read_aflw2000(jpg: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     The angles come from ``Pose_Para`` as every adapter reads them; the box is the
     ``pt3d_68`` landmark box scaled by 1.2 (``AFLW2000Dataset``'s default).
     """
-    from headpose.datasets.mat_utils import (landmark_bbox, pose_para_to_angles, read_mat,
-                                             scale_bboxes)
+    from headpose.datasets.mat_utils import (
+        landmark_bbox,
+        pose_para_to_angles,
+        read_mat,
+        scale_bboxes,
+    )
     from headpose.structures import euler_to_matrix
     mat_path = osp.splitext(jpg)[0] + '.mat'
     mat = read_mat(mat_path, ['Pose_Para', 'pt3d_68'])

@@ -1,8 +1,16 @@
 """SynthHeads, the built-in synthetic heads: a renderer and dataset types."""
 
 from .dataset import SynthHeadsDataset
-from .renderer import (HEAD_EXTENT, HeadLayer, mask_to_bbox, random_background, random_light,
-                       render_head, render_head_layer, sample_identity)
+from .renderer import (
+    HEAD_EXTENT,
+    HeadLayer,
+    mask_to_bbox,
+    random_background,
+    random_light,
+    render_head,
+    render_head_layer,
+    sample_identity,
+)
 from .scenes import SynthHeadsScenesDataset, render_scene
 
 __all__ = [

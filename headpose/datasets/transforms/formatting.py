@@ -28,7 +28,8 @@ class PackHeadPoseInputs(BaseTransform):
     """
 
     def __init__(self, meta_keys: Sequence[str] = (
-            'img_path', 'sample_idx', 'ori_shape', 'img_shape', 'bbox', 'crop_bbox', 'flip',
+            'img_path', 'sample_idx', 'ori_shape', 'img_shape', 'bbox', 'ori_bbox', 'crop_bbox',
+            'flip',
             'identity', 'full_range', 'scale_factor', 'pad_param')):
         self.meta_keys = tuple(meta_keys)
 

@@ -26,7 +26,9 @@ class CropHead(BaseTransform):
     random crop and scale: the side is multiplied by a factor drawn from
     ``scale_range`` and the centre shifted by up to ``shift`` times the side. Cropping
     and resizing move and scale the image only, so the pose label does not change.
-    Parts of the square outside the image are filled with ``pad_val``.
+    Parts of the square outside the image are filled with ``pad_val``. Afterwards
+    ``bbox`` is in the crop's pixels, ``ori_bbox`` is the box in the original image and
+    ``crop_bbox`` is the cropped square in the original image.
 
     Args:
         input_size: output (width, height).
@@ -66,6 +68,11 @@ class CropHead(BaseTransform):
         results['crop_bbox'] = np.array([center[0] - size / 2, center[1] - size / 2,
                                          center[0] + size / 2, center[1] + size / 2],
                                         dtype=np.float32)
+        # From here on the head box is in the crop's pixels (so a later flip mirrors it
+        # right); the box in the original image is kept as ``ori_bbox``.
+        results['ori_bbox'] = np.asarray(bbox, dtype=np.float32)
+        box = np.asarray(bbox, dtype=np.float64).reshape(2, 2)
+        results['bbox'] = (box @ mat[:, :2].T + mat[:, 2]).reshape(4).astype(np.float32)
         return results
 
     def __repr__(self) -> str:

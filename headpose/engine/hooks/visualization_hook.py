@@ -54,7 +54,10 @@ class HeadPoseVisualizationHook(Hook):
         if path and osp.isfile(path):
             img = cv2.imread(path, cv2.IMREAD_COLOR)
             if img is not None:
-                return img, sample
+                shown = sample.clone()
+                if 'ori_bbox' in sample.metainfo:  # the head box in the original image
+                    shown.set_metainfo(dict(bbox=sample.metainfo['ori_bbox']))
+                return img, shown
         crop = data_batch['inputs'][i]
         if isinstance(crop, (list, tuple)):
             crop = crop[0]

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from headpose.registry import TASK_UTILS
+
 from .base import BaseHeadDetector
 
 

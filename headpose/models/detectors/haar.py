@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from headpose.registry import TASK_UTILS
+
 from .base import BaseHeadDetector, merge_overlaps, scale_boxes
 
 FRONTAL_CASCADE = 'haarcascade_frontalface_default.xml'

@@ -5,6 +5,7 @@ from typing import Optional, Union
 import numpy as np
 
 from headpose.registry import TASK_UTILS
+
 from .base import BaseHeadDetector
 
 

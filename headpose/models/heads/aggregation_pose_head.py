@@ -45,7 +45,8 @@ class AggregationPoseHead(BaseModule):
         aggregate: concatenate the box branch's features (the aggregation module).
         angle_scale: with ``'euler'``, degrees per output unit; the loss compares
             angles divided by it.
-        loss: the pose loss (default: ``MSELoss`` for Euler, ``VectorMSELoss`` for vectors).
+        loss: the pose loss; it is called with ``avg_factor`` (default: ``SquaredErrorLoss``
+            for Euler, ``VectorMSELoss`` for vectors).
         loss_orth: the orthogonality loss for vectors (``None``: none). Ignored for Euler.
         init_cfg: mmengine initialisation config.
     """
@@ -75,7 +76,7 @@ class AggregationPoseHead(BaseModule):
         self.angle_scale = angle_scale
         if representation == 'euler':
             self.codec = TASK_UTILS.build(dict(type='EulerCodec', full_range=full_range))
-            loss = loss or dict(type='MSELoss', loss_weight=1.0)
+            loss = loss or dict(type='SquaredErrorLoss', loss_weight=1.0)
             loss_orth = None
         else:
             self.codec = TASK_UTILS.build(dict(type='RotationVectorCodec',
@@ -120,8 +121,10 @@ class AggregationPoseHead(BaseModule):
     def loss(self, maps: Sequence[torch.Tensor], targets: dict, data_samples: list) -> dict:
         """Pose losses over the positive anchors of ``YOLOV3Head.get_targets``.
 
-        Returns ``loss_pose`` (and ``loss_orth`` for vectors), plus ``pose_mae``: the
-        mean absolute error of the batch's positive anchors in codec units, for the log.
+        Like the box losses, each is summed over the positive anchors and divided by the
+        number of images (the losses' ``avg_factor``), so that ``alpha`` balances terms of
+        one scale. Returns ``loss_pose`` (and ``loss_orth`` for vectors), plus
+        ``pose_mae``: the mean absolute error of the positive anchors in codec units.
         """
         out = self._outputs(maps)
         pos, gt_index = targets['pos'], targets['gt_index']
@@ -131,13 +134,14 @@ class AggregationPoseHead(BaseModule):
         rotations = torch.cat(rotations) if rotations else out.new_zeros(0, 3, 3)
         target = self.codec.encode(rotations).to(out) if len(rotations) else \
             out.new_zeros(0, self.num_outputs)
+        n = float(targets['num_imgs']) if 'num_imgs' in targets else float(len(data_samples))
         if self.representation == 'euler':
             losses = dict(loss_pose=self.loss_pose(preds / self.angle_scale,
-                                                   target / self.angle_scale))
+                                                   target / self.angle_scale, avg_factor=n))
         else:
-            losses = dict(loss_pose=self.loss_pose(preds, target))
+            losses = dict(loss_pose=self.loss_pose(preds, target, avg_factor=n))
             if self.loss_orth is not None:
-                losses['loss_orth'] = self.loss_orth(preds)
+                losses['loss_orth'] = self.loss_orth(preds, avg_factor=n)
         with torch.no_grad():
             losses['pose_mae'] = (preds - target).abs().mean() if len(preds) else \
                 out.new_zeros(())

@@ -1,5 +1,7 @@
 """Multitask-Net's losses for the vector pose: per-vector MSE (eq. 2) and orthogonality (eq. 3)."""
 
+from typing import Optional
+
 import torch
 import torch.nn as nn
 
@@ -22,7 +24,8 @@ class VectorMSELoss(nn.Module):
     ``L = sum_k mean_n ||v'_k,n - v_k,n||^2 / 3``: for each vector the MSE over the N
     heads and its 3 coordinates, summed over the 3 vectors. Each vector weighs the
     same whatever the others do, so a wrong facing direction (z) is not hidden by
-    right x and y.
+    right x and y. With ``avg_factor``, the per-head terms are summed and divided by
+    it instead of averaged (e.g. per image, as the box losses are).
 
     Args:
         loss_weight: the weight.
@@ -32,7 +35,8 @@ class VectorMSELoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def forward(self, pred: torch.Tensor, target: torch.Tensor,
+                avg_factor: Optional[float] = None) -> torch.Tensor:
         """Args are (N, 9) predicted and target vectors; returns a scalar (0 for N = 0)."""
         if pred.shape != target.shape:
             raise ValueError(f'VectorMSELoss: pred {tuple(pred.shape)} and target '
@@ -40,8 +44,8 @@ class VectorMSELoss(nn.Module):
         p, t = _vectors(pred, 'VectorMSELoss'), _vectors(target.to(pred), 'VectorMSELoss')
         if len(p) == 0:
             return pred.sum() * 0.0
-        per_vector = (p - t).pow(2).mean(dim=(0, 2))  # (3, ): MSE of each vector
-        return self.loss_weight * per_vector.sum()
+        per_head = (p - t).pow(2).mean(dim=2).sum(dim=1)  # sum over vectors of their MSE
+        return self.loss_weight * _average(per_head, avg_factor)
 
 
 @MODELS.register_module()
@@ -50,7 +54,7 @@ class OrthogonalityLoss(nn.Module):
 
     ``L = mean_n [(v'_1 . v'_2)^2 + (v'_2 . v'_3)^2 + (v'_3 . v'_1)^2]``: zero exactly
     when the three predicted vectors are pairwise orthogonal (their norms are left to
-    :class:`VectorMSELoss`).
+    :class:`VectorMSELoss`). With ``avg_factor``, summed over heads and divided by it.
 
     Args:
         loss_weight: the weight.
@@ -60,14 +64,18 @@ class OrthogonalityLoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
-    def forward(self, pred: torch.Tensor) -> torch.Tensor:
+    def forward(self, pred: torch.Tensor, avg_factor: Optional[float] = None) -> torch.Tensor:
         """``pred`` is (N, 9) predicted vectors; returns a scalar (0 for N = 0)."""
         p = _vectors(pred, 'OrthogonalityLoss')
         if len(p) == 0:
             return pred.sum() * 0.0
         v1, v2, v3 = p[:, 0], p[:, 1], p[:, 2]
         dots = torch.stack([(v1 * v2).sum(-1), (v2 * v3).sum(-1), (v3 * v1).sum(-1)], -1)
-        return self.loss_weight * dots.pow(2).sum(-1).mean()
+        return self.loss_weight * _average(dots.pow(2).sum(-1), avg_factor)
+
+
+def _average(per_head: torch.Tensor, avg_factor: Optional[float]) -> torch.Tensor:
+    return per_head.mean() if avg_factor is None else per_head.sum() / avg_factor
 
 
 __all__ = ['OrthogonalityLoss', 'VectorMSELoss']

@@ -18,6 +18,11 @@ def test_crop_head_maps_box_onto_output():
     assert out['img'][10:30, 10:30].min() == 255
     assert out['img'][:9].max() == 0 and out['img'][31:].max() == 0
     np.testing.assert_allclose(out['crop_bbox'], [80, 30, 120, 70])
+    np.testing.assert_allclose(out['bbox'], [10, 10, 30, 30])  # now in the crop's pixels
+    np.testing.assert_allclose(out['ori_bbox'], [90, 40, 110, 60])
+    # a flip after the crop mirrors the box inside the crop
+    flipped = RandomFlip(prob=1.0)(dict(out, bbox=np.array([4, 10, 14, 30], np.float32)))
+    np.testing.assert_allclose(flipped['bbox'], [26, 10, 36, 30])
     np.testing.assert_array_equal(out['rotation'], rot)  # cropping keeps the pose
 
 

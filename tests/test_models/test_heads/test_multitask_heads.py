@@ -103,18 +103,19 @@ def test_pose_head_vector_losses_by_hand():
     pos[0, 0] = True
     gt_index = torch.full((2, 4), -1)
     gt_index[0, 0] = 0
-    losses = head.loss(maps, dict(pos=pos, gt_index=gt_index), samples)
-    # Zero outputs against unit vectors: each vector's MSE is 1 / 3, three vectors: 1.
-    assert losses['loss_pose'].item() == pytest.approx(1.0, rel=1e-6)
+    targets = dict(pos=pos, gt_index=gt_index, num_imgs=2)
+    losses = head.loss(maps, targets, samples)
+    # Zero outputs against unit vectors: each vector's MSE is 1 / 3, three vectors: 1;
+    # one head in a batch of two images: 1 / 2.
+    assert losses['loss_pose'].item() == pytest.approx(0.5, rel=1e-6)
     assert losses['loss_orth'].item() == 0.0
     # Outputs = the identity's columns against yaw 90: x and z wrong -> 2/3 + 2/3.
     with torch.no_grad():
         head.preds[0].bias.copy_(torch.eye(3).reshape(9))
-    losses = head.loss(head(feats, box_feats), dict(pos=pos, gt_index=gt_index), samples)
-    assert losses['loss_pose'].item() == pytest.approx(4 / 3, rel=1e-6)
+    losses = head.loss(head(feats, box_feats), targets, samples)
+    assert losses['loss_pose'].item() == pytest.approx(4 / 3 / 2, rel=1e-6)
     # No positive anchor in the batch: zero, and differentiable.
-    none = head.loss(head(feats, box_feats), dict(pos=torch.zeros_like(pos), gt_index=gt_index),
-                     samples)
+    none = head.loss(head(feats, box_feats), dict(targets, pos=torch.zeros_like(pos)), samples)
     assert none['loss_pose'].item() == 0.0 and none['loss_pose'].requires_grad
 
 
@@ -125,8 +126,9 @@ def test_pose_head_euler_losses_and_decoding():
     pos = torch.tensor([[False, True, False, False]])
     gt_index = torch.tensor([[-1, 0, -1, -1]])
     samples = [multihead_sample([[8, 8, 40, 40]], [[30, 10, -20]])]
-    losses = head.loss(maps, dict(pos=pos, gt_index=gt_index), samples)
-    assert losses['loss_pose'].item() == pytest.approx((1 / 9 + 1 / 81 + 4 / 81) / 3, rel=1e-5)
+    losses = head.loss(maps, dict(pos=pos, gt_index=gt_index, num_imgs=1), samples)
+    # Squared errors of the angles in units of 90 degrees, summed: 1/9 + 1/81 + 4/81.
+    assert losses['loss_pose'].item() == pytest.approx(1 / 9 + 1 / 81 + 4 / 81, rel=1e-5)
     assert 'loss_orth' not in losses
     # Decoding: outputs are in units of 90 degrees.
     with torch.no_grad():

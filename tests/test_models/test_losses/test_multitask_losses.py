@@ -55,6 +55,10 @@ def test_vector_mse_hand_values():
     # Two heads: mean over heads per vector, then the sum over vectors.
     both = VectorMSELoss()(torch.cat([pred, target]), torch.cat([target, target]))
     assert both.item() == pytest.approx(2 / 3, rel=1e-6)
+    # Per image: the per-head terms (4/3 and 0) summed and divided by avg_factor.
+    per_image = VectorMSELoss()(torch.cat([pred, target]), torch.cat([target, target]),
+                                avg_factor=4)
+    assert per_image.item() == pytest.approx(4 / 3 / 4, rel=1e-6)
     empty = VectorMSELoss()(torch.zeros(0, 9, requires_grad=True), torch.zeros(0, 9))
     assert empty.item() == 0.0 and empty.requires_grad
 
@@ -66,6 +70,7 @@ def test_orthogonality_hand_values():
     pred = torch.tensor([[1.0, 1, 0, 0, 1, 0, 1, 0, 1]])
     assert orth(pred).item() == pytest.approx(2.0)
     assert orth(torch.cat([pred, torch.eye(3).reshape(1, 9)])).item() == pytest.approx(1.0)
+    assert orth(torch.cat([pred, pred]), avg_factor=1).item() == pytest.approx(4.0)
     assert orth(torch.zeros(0, 9)).item() == 0.0
 
 
