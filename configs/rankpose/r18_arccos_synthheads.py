@@ -12,9 +12,9 @@ model = dict(
     backbone=dict(depth=18),
     head=dict(in_channels=512))
 
-max_epochs = 8
+max_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
                         by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)]
 auto_scale_lr = dict(base_batch_size=32)
-default_hooks = dict(logger=dict(interval=25), checkpoint=dict(interval=2))
+default_hooks = dict(logger=dict(interval=26), checkpoint=dict(interval=5))

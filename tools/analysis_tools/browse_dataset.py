@@ -87,7 +87,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='whose dataloader to draw')
     parser.add_argument('--output-dir', default='work_dirs/browse_dataset',
                         help='where the images and montage.jpg are written')
-    parser.add_argument('--max-items', type=int, default=16, help='how many items to draw')
+    parser.add_argument('--max-items', '--max', type=int, default=16,
+                        help='how many items to draw')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings')
     return parser.parse_args(argv)

@@ -6,7 +6,7 @@ input_size = (64, 64)
 # degrees) and clipped. Note that the bounded RankPose heads cannot output every
 # triple: with orthonormal output weights, arccos outputs satisfy
 # sin^2(yaw) + sin^2(pitch) + sin^2(roll) <= 1 (see configs/rankpose/README.md).
-pose_ranges = dict(yaw_range=(-75, 75), pitch_range=(-45, 45), roll_range=(-30, 30),
+pose_ranges = dict(yaw_range=(-60, 60), pitch_range=(-40, 40), roll_range=(-30, 30),
                    pitch_std=15, roll_std=10)
 
 train_pipeline = [
@@ -31,7 +31,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type='PairDataset',
-        dataset=dict(type=dataset_type, num_samples=4000, num_identities=400, seed=0,
+        dataset=dict(type=dataset_type, num_samples=2500, num_identities=250, seed=0,
                      img_size=96, cache=True, pipeline=train_pipeline, **pose_ranges)))
 val_dataloader = dict(
     batch_size=64,
