@@ -1,15 +1,13 @@
 """Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out FILE] [--show-dir DIR]``."""
 
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from headpose.utils import register_all_modules
-from headpose.utils.launch import load_config, setup_cpu_distributed
+from headpose.utils.launch import parse_tool_args, setup_cpu_distributed, tool_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,25 +21,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--show-dir', help='write drawn results into this folder (relative '
                         'paths are inside the work dir\'s run folder)')
     parser.add_argument('--wait-time', type=float, default=2, help='seconds per shown image')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. test_dataloader.batch_size=8')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_tool_args(parser, argv, 'test_dataloader.batch_size=8')
 
 
 def build_cfg(args: argparse.Namespace):
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = tool_config(args)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg.default_hooks.visualization = dict(

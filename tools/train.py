@@ -4,12 +4,16 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from headpose.utils import register_all_modules
-from headpose.utils.launch import archive_previous_run, load_config, setup_cpu_distributed
+from headpose.utils.launch import (
+    archive_previous_run,
+    parse_tool_args,
+    setup_cpu_distributed,
+    tool_config,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -23,23 +27,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint in the work '
                         'dir if no path is given')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, e.g. train_cfg.max_epochs=2')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_tool_args(parser, argv, 'train_cfg.max_epochs=2')
 
 
 def build_cfg(args: argparse.Namespace):
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = tool_config(args)
     if args.amp:
         import torch
         if not torch.cuda.is_available():

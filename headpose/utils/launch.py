@@ -1,14 +1,15 @@
 """What the tools share: config loading with overrides, CPU distributed set-up, work dirs."""
 
+import argparse
 import os
 import os.path as osp
 import shutil
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported)
+from mmengine.config import Config, DictAction
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -18,6 +19,32 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def parse_tool_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]],
+                    example: str) -> argparse.Namespace:
+    """Adds the arguments every tool shares (``--cfg-options``, ``--launcher``,
+    ``--local_rank``), parses, and exports ``LOCAL_RANK``."""
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help=f'override config settings, e.g. {example}')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def tool_config(args: argparse.Namespace) -> Config:
+    """The config of a train/test run: ``--cfg-options`` merged, launcher and work dir set
+    (``--work-dir``, else the config's, else ``work_dirs/CONFIG_NAME``)."""
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     return cfg
 
 
