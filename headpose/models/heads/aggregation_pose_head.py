@@ -31,9 +31,11 @@ class AggregationPoseHead(BaseModule):
     ``RotationVectorCodec`` (the columns of R; decoding projects onto the nearest
     rotation by SVD).
 
-    Only the anchors that the box branch made positive are trained: ``loss`` reads
-    ``pos`` and ``gt_index`` from ``YOLOV3Head.get_targets``; ``predict`` decodes the
-    anchors of the box branch's detections (``anchor_inds``).
+    The pose is trained on the anchors that the box branch made positive
+    (``train_anchors='positive'``: ``pos`` and ``gt_index`` of ``YOLOV3Head.get_targets``)
+    or on every anchor in the cell of a head's centre, at every level
+    (``'responsible'``: ``resp_index``), which gives each level's branch every head;
+    ``predict`` decodes the anchors of the box branch's detections (``anchor_inds``).
 
     Args:
         in_channels: channels of the neck's maps, deepest first.
@@ -48,6 +50,7 @@ class AggregationPoseHead(BaseModule):
         loss: the pose loss; it is called with ``avg_factor`` (default: ``SquaredErrorLoss``
             for Euler, ``VectorMSELoss`` for vectors).
         loss_orth: the orthogonality loss for vectors (``None``: none). Ignored for Euler.
+        train_anchors: ``'positive'`` or ``'responsible'`` (see above).
         init_cfg: mmengine initialisation config.
     """
 
@@ -58,7 +61,7 @@ class AggregationPoseHead(BaseModule):
                  aggregate: bool = True, angle_scale: float = 90.0,
                  loss: Optional[dict] = None,
                  loss_orth: Optional[dict] = dict(type='OrthogonalityLoss', loss_weight=1.0),
-                 init_cfg: Optional[dict] = None):
+                 train_anchors: str = 'positive', init_cfg: Optional[dict] = None):
         if init_cfg is None:
             init_cfg = [dict(type='Kaiming', layer='Conv2d', a=0.1, nonlinearity='leaky_relu'),
                         dict(type='Constant', val=1, layer=['_BatchNorm'])]
@@ -66,6 +69,10 @@ class AggregationPoseHead(BaseModule):
         if representation not in REPRESENTATIONS:
             raise ValueError(f'AggregationPoseHead: representation must be one of '
                              f'{REPRESENTATIONS}, got {representation!r}')
+        if train_anchors not in ('positive', 'responsible'):
+            raise ValueError(f"AggregationPoseHead: train_anchors must be 'positive' or "
+                             f"'responsible', got {train_anchors!r}")
+        self.train_anchors = train_anchors
         feat_channels = list(feat_channels or in_channels)
         if not len(in_channels) == len(box_channels) == len(feat_channels):
             raise ValueError('AggregationPoseHead: in_channels, box_channels and feat_channels '
@@ -119,15 +126,19 @@ class AggregationPoseHead(BaseModule):
         return out * self.angle_scale if self.representation == 'euler' else out
 
     def loss(self, maps: Sequence[torch.Tensor], targets: dict, data_samples: list) -> dict:
-        """Pose losses over the positive anchors of ``YOLOV3Head.get_targets``.
+        """Pose losses over the trained anchors (``train_anchors``) of ``YOLOV3Head.get_targets``.
 
-        Like the box losses, each is summed over the positive anchors and divided by the
+        Like the box losses, each is summed over the trained anchors and divided by the
         number of images (the losses' ``avg_factor``), so that ``alpha`` balances terms of
         one scale. Returns ``loss_pose`` (and ``loss_orth`` for vectors), plus
-        ``pose_mae``: the mean absolute error of the positive anchors in codec units.
+        ``pose_mae``: the mean absolute error of the trained anchors in codec units.
         """
         out = self._outputs(maps)
-        pos, gt_index = targets['pos'], targets['gt_index']
+        if self.train_anchors == 'positive':
+            pos, gt_index = targets['pos'], targets['gt_index']
+        else:
+            gt_index = targets['resp_index']
+            pos = gt_index >= 0
         preds = out[pos]  # (P, D), image by image, anchor order
         rotations = [s.gt_instances.rotations.to(out)[gt_index[i][pos[i]]]
                      for i, s in enumerate(data_samples)]

@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 
 from headpose.registry import MODELS, TASK_UTILS
-from headpose.structures import batched_nms, clip_boxes
+from headpose.structures import batched_nms, box_iou, clip_boxes
 
 from ..backbones.darknet import ConvBNLeaky
 from ..task_modules.yolo import YOLOV3_ANCHORS
@@ -127,11 +127,13 @@ class YOLOV3Head(BaseModule):
         Returns:
             A dict of ``(N, M, ...)`` tensors: ``pos`` and ``neg`` masks, ``gt_index``
             (index into the image's ``gt_instances``, -1 if not positive),
-            ``xy``/``wh``/``cls`` targets, and ``num_imgs``. The pose head reads
-            ``pos`` and ``gt_index`` to train the same anchors.
+            ``xy``/``wh``/``cls`` targets, and ``num_imgs``; and ``resp_index``: for every
+            anchor in the cell of a head's centre (at any level), the index of the head
+            it overlaps most among those, -1 elsewhere. The pose head reads ``pos`` and
+            ``gt_index`` (or ``resp_index``) to train the same anchors.
         """
         priors, strides, sizes = self.priors(maps)
-        pos, neg, gt_index, xy, wh, cls = [], [], [], [], [], []
+        pos, neg, gt_index, resp_index, xy, wh, cls = [], [], [], [], [], [], []
         for sample in data_samples:
             gt = sample.gt_instances
             boxes = gt.bboxes.to(priors)
@@ -150,12 +152,13 @@ class YOLOV3Head(BaseModule):
             pos.append(p)
             neg.append(assigned == 0)
             gt_index.append(torch.where(p, idx, torch.full_like(idx, -1)))
+            resp_index.append(_responsible_index(priors, flags, boxes))
             xy.append(xy_t)
             wh.append(wh_t)
             cls.append(cls_t)
         return dict(pos=torch.stack(pos), neg=torch.stack(neg), gt_index=torch.stack(gt_index),
-                    xy=torch.stack(xy), wh=torch.stack(wh), cls=torch.stack(cls),
-                    num_imgs=len(data_samples))
+                    resp_index=torch.stack(resp_index), xy=torch.stack(xy), wh=torch.stack(wh),
+                    cls=torch.stack(cls), num_imgs=len(data_samples))
 
     def loss(self, maps: Sequence[torch.Tensor], targets: dict) -> dict:
         """The four box losses of a batch, from raw maps and ``get_targets``'s targets."""
@@ -229,6 +232,16 @@ class YOLOV3Head(BaseModule):
         if 'ori_shape' in meta:
             boxes = clip_boxes(boxes, *meta['ori_shape'][:2])
         return boxes
+
+
+def _responsible_index(priors: torch.Tensor, flags: torch.Tensor,
+                       boxes: torch.Tensor) -> torch.Tensor:
+    """Per anchor, the best-overlapping box it is responsible for, or -1."""
+    if len(boxes) == 0:
+        return torch.full((len(priors), ), -1, dtype=torch.long, device=priors.device)
+    iou = torch.where(flags, box_iou(priors, boxes), priors.new_full((), -1.0))
+    best, idx = iou.max(dim=1)
+    return torch.where(best >= 0, idx, torch.full_like(idx, -1))
 
 
 __all__ = ['YOLOV3Head', 'flatten_maps']

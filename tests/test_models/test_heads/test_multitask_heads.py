@@ -151,3 +151,27 @@ def test_pose_head_without_aggregation_ignores_box_features():
     assert head([torch.randn(1, 4, 2, 2)])[0].shape == (1, 9, 2, 2)
     with pytest.raises(ValueError, match='features'):
         AggregationPoseHead(in_channels=(4, ), box_channels=(4, ))([torch.randn(1, 4, 2, 2)])
+
+
+def test_responsible_anchors_train_the_pose_at_every_level():
+    # Two levels of one anchor: a head centred in cell (0, 0) of both.
+    box = YOLOV3Head(in_channels=(4, 4), out_channels=(4, 4), num_classes=1,
+                     anchor_generator=dict(type='YOLOAnchorGenerator', strides=(32, 16),
+                                           base_sizes=[[(32, 32)], [(8, 8)]]))
+    maps, _ = box([torch.randn(1, 4, 2, 2), torch.randn(1, 4, 4, 4)])
+    targets = box.get_targets(maps, [multihead_sample([[2, 2, 26, 26]], [[30, 0, 0]])])
+    # Box positives: only the best anchor (stride 32, IoU 0.56); responsible: both cells.
+    assert torch.nonzero(targets['pos'][0])[:, 0].tolist() == [0]
+    assert torch.nonzero(targets['resp_index'][0] >= 0)[:, 0].tolist() == [0, 4]
+    head = AggregationPoseHead(in_channels=(4, 4), box_channels=(4, 4), num_anchors=1,
+                               train_anchors='responsible')
+    with torch.no_grad():
+        for conv in head.preds:
+            conv.weight.zero_()
+            conv.bias.zero_()
+    pose_maps = head([torch.randn(1, 4, 2, 2), torch.randn(1, 4, 4, 4)],
+                     [torch.randn(1, 4, 2, 2), torch.randn(1, 4, 4, 4)])
+    losses = head.loss(pose_maps, targets, [multihead_sample([[2, 2, 26, 26]], [[30, 0, 0]])])
+    assert losses['loss_pose'].item() == pytest.approx(2.0, rel=1e-6)  # two anchors, 1 each
+    with pytest.raises(ValueError, match='train_anchors'):
+        AggregationPoseHead(train_anchors='all')
