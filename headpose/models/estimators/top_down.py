@@ -13,22 +13,27 @@ from headpose.structures import HeadPoseDataSample
 class TopDownPoseEstimator(BaseModel):
     """Backbone -> neck -> pose head, for crops of one head each (RankPose).
 
-    It only routes features: the head owns the loss and the decoding.
+    It only routes features: the head owns the loss and the decoding. With
+    ``test_cfg=dict(flip_test=True)`` the features of the horizontally flipped crops
+    are passed to the head's ``predict`` too, which averages both predictions.
 
     Args:
         backbone: backbone config.
         head: pose head config.
         neck: neck config (e.g. ``GlobalAveragePooling``), optional.
+        test_cfg: ``dict(flip_test=bool)``.
         data_preprocessor: data preprocessor config.
         init_cfg: mmengine initialisation config.
     """
 
     def __init__(self, backbone: dict, head: dict, neck: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
+                 test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
+        self.test_cfg = dict(test_cfg or {})
 
     def extract_feat(self, inputs: torch.Tensor) -> tuple:
         feats = self.backbone(inputs)
@@ -41,6 +46,9 @@ class TopDownPoseEstimator(BaseModel):
         if mode == 'loss':
             return self.head.loss(feats, data_samples)
         if mode == 'predict':
+            if self.test_cfg.get('flip_test', False):
+                flipped = self.extract_feat(inputs.flip(-1))
+                return self.head.predict(feats, data_samples, flipped_feats=flipped)
             return self.head.predict(feats, data_samples)
         if mode == 'tensor':
             return self.head(feats)

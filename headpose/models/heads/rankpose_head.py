@@ -79,10 +79,19 @@ class RankPoseHead(BaseModule):
             losses['mae'] = (preds - targets).abs().mean()
         return losses
 
-    def predict(self, feats: Sequence[torch.Tensor],
-                data_samples: List[HeadPoseDataSample]) -> List[HeadPoseDataSample]:
-        """Sets ``pred_rotation`` (3, 3) and ``pred_pose`` (yaw, pitch, roll) on each sample."""
+    def predict(self, feats: Sequence[torch.Tensor], data_samples: List[HeadPoseDataSample],
+                flipped_feats: Optional[Sequence[torch.Tensor]] = None
+                ) -> List[HeadPoseDataSample]:
+        """Sets ``pred_rotation`` (3, 3) and ``pred_pose`` (yaw, pitch, roll) on each sample.
+
+        With ``flipped_feats`` (the features of the horizontally flipped crops), the
+        prediction is the mean of the direct one and the flipped one mapped back by the
+        flip rule (yaw -> -yaw, roll -> -roll): flip testing.
+        """
         preds = self.forward(feats)
+        if flipped_feats is not None:
+            back = self.forward(flipped_feats) * preds.new_tensor([-1.0, 1.0, -1.0])
+            preds = (preds + back) / 2
         rotations, angles = self.codec.decode(preds.detach().float())
         for sample, rot, ang in zip(data_samples, rotations, angles):
             sample.pred_rotation = rot

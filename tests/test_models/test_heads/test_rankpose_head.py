@@ -106,3 +106,26 @@ def test_bounded_heads_reachable_set():
         assert norm2.max() <= 1.0 + 1e-4
     # e.g. yaw 70, pitch 30, roll 20 is out of the arccos head's reach
     assert sum(math.sin(math.radians(a))**2 for a in (70, 30, 20)) > 1
+
+
+def test_flip_test_averages_with_the_flip_rule():
+    head = make_head('linear')
+    feats, flipped = (torch.randn(2, 4), ), (torch.randn(2, 4), )
+    direct, mirrored = head(feats), head(flipped)
+    out = head.predict(feats, samples([[0, 0, 0]] * 2, paired=False), flipped_feats=flipped)
+    expected = (direct + mirrored * torch.tensor([-1.0, 1.0, -1.0])) / 2
+    torch.testing.assert_close(torch.stack([s.pred_pose for s in out]), expected.detach())
+
+
+def test_estimator_flip_test_routes_flipped_inputs():
+    from headpose.registry import MODELS
+    from headpose.testing import demo_batch, tiny_rankpose_cfg
+    cfg = tiny_rankpose_cfg()
+    model = MODELS.build(dict(cfg, test_cfg=dict(flip_test=True))).eval()
+    data = model.data_preprocessor(demo_batch(2, size=32), False)
+    out = model(data['inputs'], data['data_samples'], mode='predict')
+    with torch.no_grad():
+        plain = model.head(model.extract_feat(data['inputs']))
+        mirror = model.head(model.extract_feat(data['inputs'].flip(-1)))
+    expected = (plain + mirror * torch.tensor([-1.0, 1.0, -1.0])) / 2
+    torch.testing.assert_close(torch.stack([s.pred_pose for s in out]), expected)
