@@ -10,7 +10,8 @@ _base_ = [
 
 model = dict(
     backbone=dict(depth=18),
-    head=dict(in_channels=512))
+    head=dict(in_channels=512),
+    test_cfg=dict(flip_test=True))  # average with the flipped crop's prediction
 
 max_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
