@@ -2,11 +2,13 @@
 
 The exported graph takes ``input``: ``(N, 3, H, W)`` uint8 BGR head crops, exactly what
 the test pipeline's ``PackHeadPoseInputs`` produces, and contains the data
-preprocessor's colour swap and normalisation, the network, and the codec's decoding
-when ONNX can express it. Its outputs are then ``poses`` ``(N, 3)`` = (yaw, pitch,
-roll) in degrees and ``rotations`` ``(N, 3, 3)``. A codec whose decoding cannot be
-exported (an SVD projection: ONNX has no SVD operator) is exported undecoded: the one
-output ``raw`` is decoded after the graph by the same codec, built from the config.
+preprocessor's colour swap and normalisation, the network (run on the mirrored crops
+too when the model's ``test_cfg`` has ``flip_test=True``, merged by the codec's
+``merge_flip``), and the codec's decoding when ONNX can express it. Its outputs are
+then ``poses`` ``(N, 3)`` = (yaw, pitch, roll) in degrees and ``rotations``
+``(N, 3, 3)``. A codec whose decoding cannot be exported (an SVD projection: ONNX has
+no SVD operator) is exported undecoded: the one output ``raw`` is decoded after the
+graph by the same codec, built from the config.
 The config travels inside the file (metadata ``headpose_config``), so
 :class:`OnnxHeadPoseModel` needs nothing else.
 """
@@ -48,13 +50,17 @@ class HeadPoseExportWrapper(nn.Module):
         self.register_buffer('mean', pre.mean.detach().clone().float().view(1, -1, 1, 1), False)
         self.register_buffer('std', pre.std.detach().clone().float().view(1, -1, 1, 1), False)
         self.bgr_to_rgb = bool(getattr(pre, 'bgr_to_rgb', False))
+        self.flip_test = bool(getattr(model, 'test_cfg', {}).get('flip_test', False))
 
     def forward(self, img: torch.Tensor):
         x = img.float()
         if self.bgr_to_rgb:
             x = torch.cat([x[:, 2:3], x[:, 1:2], x[:, 0:1]], dim=1)
         x = (x - self.mean) / self.std
-        out = self.model.head(self.model.extract_feat(x))
+        head = self.model.head
+        out = head(self.model.extract_feat(x))
+        if self.flip_test:
+            out = head.codec.merge_flip(out, head(self.model.extract_feat(x.flip(-1))))
         if not self.decode:
             return out
         rotations, poses = self.model.head.codec.decode(out)

@@ -44,6 +44,20 @@ def test_codec_round_trip_and_gram_schmidt(plugin):
     torch.testing.assert_close(torch.det(r), torch.ones(5, dtype=torch.float64))
 
 
+def test_codec_merge_flip_follows_the_flip_rule(plugin):
+    from headpose.structures import flip_rotation
+    codec = TASK_UTILS.build(dict(type='Rot6DCodec'))
+    rot = euler_to_matrix(torch.tensor([[30.0, -20.0, 10.0], [-70.0, 40.0, -25.0]],
+                                       dtype=torch.float64))
+    merged = codec.merge_flip(codec.encode(rot), codec.encode(flip_rotation(rot)))
+    torch.testing.assert_close(codec.decode(merged)[0], rot)
+    # yaw 10 and (seen through the flip) yaw 30 merge to yaw 20
+    a, b = (euler_to_matrix(torch.tensor([[y, 0.0, 0.0]], dtype=torch.float64))
+            for y in (10.0, 30.0))
+    _, angles = codec.decode(codec.merge_flip(codec.encode(a), codec.encode(flip_rotation(b))))
+    torch.testing.assert_close(angles, torch.tensor([[20.0, 0.0, 0.0]], dtype=torch.float64))
+
+
 def test_geodesic_loss_values(plugin):
     loss = MODELS.build(dict(type='GeodesicLoss', loss_weight=2.0))
     a = euler_to_matrix(torch.tensor([[10.0, 5.0, 0.0], [0.0, 0.0, 0.0]]))

@@ -4,7 +4,7 @@
 [--input-size 224] [--threads 2] [--min-iters 5] [--min-seconds 10]``
 
 For each ResNet depth, a RankPose model (the quick-start config with that backbone,
-random weights: speed does not depend on them) is exported with a dynamic batch
+random weights: speed does not depend on them; no flip test) is exported with a dynamic batch
 dimension, and the same computation (uint8 BGR crops in; normalisation, network and
 decoding to angles and rotation matrices) is timed in both runtimes with the same
 number of threads. Each measurement repeats the batch at least ``--min-iters`` times
@@ -84,8 +84,10 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for depth in args.depths:
+            # One pass per crop: flip testing (the quick start's) would double both sides.
             model = init_model(args.config, cfg_options={
-                'model.backbone.depth': depth, 'model.head.in_channels': CHANNELS[depth]})
+                'model.backbone.depth': depth, 'model.head.in_channels': CHANNELS[depth],
+                'model.test_cfg.flip_test': False})
             path = osp.join(tmp, f'r{depth}.onnx')
             export_onnx(model, path, input_size=(size, size), dynamic=True)
             wrapper = HeadPoseExportWrapper(model).eval()

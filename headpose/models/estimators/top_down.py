@@ -1,5 +1,6 @@
 """The top-down estimator: one head crop in, one pose out."""
 
+import inspect
 from typing import List, Optional, Union
 
 import torch
@@ -34,6 +35,13 @@ class TopDownPoseEstimator(BaseModel):
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
         self.test_cfg = dict(test_cfg or {})
+        if self.test_cfg.get('flip_test', False) and \
+                'flipped_feats' not in inspect.signature(self.head.predict).parameters:
+            raise ValueError(
+                f'TopDownPoseEstimator: test_cfg.flip_test=True, but '
+                f'{type(self.head).__name__}.predict() takes no flipped_feats; give it a '
+                '`flipped_feats=None` argument (see RankPoseHead.predict and the codecs\' '
+                'merge_flip) or set model.test_cfg.flip_test=False')
 
     def extract_feat(self, inputs: torch.Tensor) -> tuple:
         feats = self.backbone(inputs)

@@ -85,13 +85,13 @@ class RankPoseHead(BaseModule):
         """Sets ``pred_rotation`` (3, 3) and ``pred_pose`` (yaw, pitch, roll) on each sample.
 
         With ``flipped_feats`` (the features of the horizontally flipped crops), the
-        prediction is the mean of the direct one and the flipped one mapped back by the
-        flip rule (yaw -> -yaw, roll -> -roll): flip testing.
+        outputs are merged with the flipped crops' outputs mapped back by the flip rule
+        (``codec.merge_flip``; for Euler angles the mean after yaw -> -yaw,
+        roll -> -roll): flip testing.
         """
         preds = self.forward(feats)
         if flipped_feats is not None:
-            back = self.forward(flipped_feats) * preds.new_tensor([-1.0, 1.0, -1.0])
-            preds = (preds + back) / 2
+            preds = self.codec.merge_flip(preds, self.forward(flipped_feats))
         rotations, angles = self.codec.decode(preds.detach().float())
         for sample, rot, ang in zip(data_samples, rotations, angles):
             sample.pred_rotation = rot

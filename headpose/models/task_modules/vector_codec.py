@@ -3,7 +3,7 @@
 import torch
 
 from headpose.registry import TASK_UTILS
-from headpose.structures import matrix_to_euler, project_to_rotation
+from headpose.structures import flip_rotation, matrix_to_euler, project_to_rotation
 
 
 @TASK_UTILS.register_module()
@@ -40,6 +40,13 @@ class RotationVectorCodec:
         rotations = project_to_rotation(self.to_matrix(outputs.double()))
         angles = matrix_to_euler(rotations, self.full_range)
         return rotations.to(outputs.dtype), angles.to(outputs.dtype)
+
+    def merge_flip(self, outputs: torch.Tensor, flipped_outputs: torch.Tensor) -> torch.Tensor:
+        """The mean of ``outputs`` and the flipped crop's outputs mapped back by the flip
+        rule ``S M S`` (``S = diag(-1, 1, 1)``), entry by entry; ``decode`` then projects
+        the mean matrix onto the nearest rotation (the chordal mean of the two)."""
+        back = flip_rotation(self.to_matrix(flipped_outputs))
+        return (outputs + self.encode(back)) / 2
 
 
 __all__ = ['RotationVectorCodec']

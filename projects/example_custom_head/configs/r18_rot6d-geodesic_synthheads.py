@@ -13,6 +13,5 @@ model = dict(
         in_channels=512,
         hidden_channels=256,
         codec=dict(type='Rot6DCodec', full_range=False),
-        loss=dict(type='GeodesicLoss', loss_weight=1.0)),
-    # The quick start flip-tests; Rot6DHead.predict takes no flipped features.
-    test_cfg=dict(flip_test=False))
+        loss=dict(type='GeodesicLoss', loss_weight=1.0)))
+# test_cfg=dict(flip_test=True) is inherited; Rot6DHead and Rot6DCodec support it.

@@ -59,5 +59,12 @@ class Rot6DCodec:
         angles = matrix_to_euler(rotations.detach().double(), self.full_range)
         return rotations, angles.to(outputs.dtype)
 
+    def merge_flip(self, outputs: torch.Tensor, flipped_outputs: torch.Tensor) -> torch.Tensor:
+        """For flip testing: the mean of ``outputs`` and the flipped crop's outputs mapped
+        back by the flip rule ``S R S`` (``S = diag(-1, 1, 1)``), which flips the signs of
+        the entries (1, 0), (2, 0) and (0, 1) of the two columns."""
+        sign = flipped_outputs.new_tensor([1.0, -1.0, -1.0, -1.0, 1.0, 1.0])
+        return (outputs + flipped_outputs * sign) / 2
+
 
 __all__ = ['Rot6DCodec', 'gram_schmidt']

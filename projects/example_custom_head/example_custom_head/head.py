@@ -74,10 +74,18 @@ class Rot6DHead(BaseModule):
             losses['mae'] = (angles.double() - gt_angles).abs().mean().to(rotations)
         return losses
 
-    def predict(self, feats: Sequence[torch.Tensor],
-                data_samples: List[HeadPoseDataSample]) -> List[HeadPoseDataSample]:
-        """Sets ``pred_rotation`` (3, 3) and ``pred_pose`` (yaw, pitch, roll) on each sample."""
-        rotations, angles = self.codec.decode(self.forward(feats).detach().float())
+    def predict(self, feats: Sequence[torch.Tensor], data_samples: List[HeadPoseDataSample],
+                flipped_feats: Optional[Sequence[torch.Tensor]] = None
+                ) -> List[HeadPoseDataSample]:
+        """Sets ``pred_rotation`` (3, 3) and ``pred_pose`` (yaw, pitch, roll) on each sample.
+
+        With ``flipped_feats`` (``test_cfg=dict(flip_test=True)``) the outputs are merged
+        with those of the flipped crops by the codec's ``merge_flip`` before decoding.
+        """
+        outputs = self.forward(feats)
+        if flipped_feats is not None:
+            outputs = self.codec.merge_flip(outputs, self.forward(flipped_feats))
+        rotations, angles = self.codec.decode(outputs.detach().float())
         for sample, rot, ang in zip(data_samples, rotations, angles):
             sample.pred_rotation = rot
             sample.pred_pose = ang

@@ -129,3 +129,25 @@ def test_estimator_flip_test_routes_flipped_inputs():
         mirror = model.head(model.extract_feat(data['inputs'].flip(-1)))
     expected = (plain + mirror * torch.tensor([-1.0, 1.0, -1.0])) / 2
     torch.testing.assert_close(torch.stack([s.pred_pose for s in out]), expected)
+
+
+def test_flip_test_with_a_head_that_cannot_is_refused_at_build():
+    from mmengine.model import BaseModule
+
+    from headpose.registry import MODELS
+    from headpose.testing import tiny_rankpose_cfg
+
+    @MODELS.register_module(force=True)
+    class NoFlipHead(BaseModule):
+        def __init__(self, in_channels):
+            super().__init__()
+            self.fc = torch.nn.Linear(in_channels, 3)
+
+        def predict(self, feats, data_samples):
+            return data_samples
+
+    cfg = tiny_rankpose_cfg()
+    cfg['head'] = dict(type='NoFlipHead', in_channels=cfg['head']['in_channels'])
+    with pytest.raises(ValueError, match='NoFlipHead.predict.*flipped_feats.*flip_test=False'):
+        MODELS.build(dict(cfg, test_cfg=dict(flip_test=True)))
+    MODELS.build(dict(cfg, test_cfg=dict(flip_test=False)))  # builds
