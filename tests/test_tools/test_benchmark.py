@@ -5,7 +5,7 @@ import runpy
 
 import pytest
 
-from headpose.testing import REPO_ROOT
+from headpose.testing import REAL_SAMPLES, REPO_ROOT
 
 TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
 
@@ -30,3 +30,14 @@ def test_inference_and_data_tasks(bench):
     assert res['toolbox'] > 0 and res['toolbox_p90_ms'] >= res['toolbox_p50_ms'] > 0
     res = bench([TINY, '--task', 'data', '--iters', '1'])
     assert res['pipeline'] > 0 and res['images'] == 10
+
+
+@pytest.mark.skipif(not osp.isdir(osp.join(REAL_SAMPLES, 'aflw2000')),
+                    reason='needs ../shared/data/real_samples/aflw2000')
+def test_data_task_on_jpegs_against_the_decode_floor(bench):
+    config = osp.join(REPO_ROOT, 'configs/rankpose/r50_arccos_300wlp.py')
+    res = bench([config, '--task', 'data', '--iters', '1', '--rounds', '3',
+                 '--images', osp.join(REAL_SAMPLES, 'aflw2000')])
+    assert res['images'] == 10 and res['rounds'] == 3 and len(res['ratios']) == 3
+    assert res['floor'] > 0 and res['pipeline'] > 0
+    assert res['ratio'] == sorted(res['ratios'])[1]  # the median round

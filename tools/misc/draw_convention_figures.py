@@ -66,8 +66,8 @@ def draw_labelled(visualizer, img: np.ndarray, rotation: np.ndarray, box, angles
     x1, y1, x2, y2 = [float(v) for v in box]
     side = max(x2 - x1, y2 - y1) * (1 + 2 * margin)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    from headpose.datasets.transforms.geometric import crop_matrix
-    mat = crop_matrix(np.array([cx, cy]), side, (size, size))
+    from headpose.datasets.transforms.geometric import crop_matrix, to_index_matrix
+    mat = to_index_matrix(crop_matrix(np.array([cx, cy]), side, (size, size)))
     out = cv2.warpAffine(drawn, mat, (size, size), flags=cv2.INTER_AREA,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
     text = 'y{:+.0f} p{:+.0f} r{:+.0f}'.format(*[float(a) for a in angles])

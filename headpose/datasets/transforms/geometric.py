@@ -11,23 +11,40 @@ from headpose.structures import flip_euler, flip_rotation
 
 
 def crop_matrix(center: np.ndarray, size: float, out_size: Tuple[int, int]) -> np.ndarray:
-    """The 2x3 affine matrix mapping a square of side ``size`` at ``center`` onto the output."""
+    """The 2x3 affine matrix mapping a square of side ``size`` at ``center`` onto the output.
+
+    In continuous image coordinates (pixel ``i`` covers ``[i, i + 1)``, the coordinates
+    of boxes): the square's left edge goes to 0 and its right edge to ``out_w``.
+    """
     out_w, out_h = out_size
     sx, sy = out_w / size, out_h / size
     return np.array([[sx, 0.0, out_w / 2.0 - sx * center[0]],
                      [0.0, sy, out_h / 2.0 - sy * center[1]]], dtype=np.float64)
 
 
+def to_index_matrix(mat: np.ndarray) -> np.ndarray:
+    """A continuous-coordinate affine matrix as ``cv2.warpAffine`` wants it, in pixel
+    indices (pixel ``i``'s centre is ``i``, at continuous ``i + 0.5``)."""
+    out = np.array(mat, dtype=np.float64)
+    out[:, 2] += 0.5 * (out[:, 0] + out[:, 1]) - 0.5
+    return out
+
+
 @TRANSFORMS.register_module()
 class CropHead(BaseTransform):
-    """Crops a square around the head box and resizes it to ``input_size`` in one warp.
+    """Crops a square around the head box and resizes it to ``input_size``.
 
     The square's side is ``padding * max(w, h)`` of the box. In training, RankPose's
     random crop and scale: the side is multiplied by a factor drawn from
     ``scale_range`` and the centre shifted by up to ``shift`` times the side. Cropping
     and resizing move and scale the image only, so the pose label does not change.
-    Parts of the square outside the image are filled with ``pad_val``. Afterwards
-    ``bbox`` is in the crop's pixels, ``ori_bbox`` is the box in the original image and
+
+    The square is snapped to whole pixels (its corner and side rounded: at most half a
+    pixel of the original image); when it lies inside the image it is cut out and
+    resized (``cv2.resize``, bilinear), else it is warped (``cv2.warpAffine``, bilinear,
+    the same mapping) with ``pad_val`` outside the image. Resizing a cut-out costs about
+    60% of the warp. Afterwards ``bbox`` is in the crop's pixels (mapped by exactly the
+    transformation applied), ``ori_bbox`` is the box in the original image and
     ``crop_bbox`` is the cropped square in the original image.
 
     Args:
@@ -53,26 +70,34 @@ class CropHead(BaseTransform):
         bbox = results.get('bbox')
         if bbox is None:
             bbox = np.array([0, 0, w, h], dtype=np.float32)
-        x1, y1, x2, y2 = np.asarray(bbox, dtype=np.float64)
-        center = np.array([(x1 + x2) / 2.0, (y1 + y2) / 2.0])
+        x1, y1, x2, y2 = (float(v) for v in np.asarray(bbox).reshape(4))
+        cx, cy = (x1 + x2) / 2.0, (y1 + y2) / 2.0
         size = self.padding * max(x2 - x1, y2 - y1)
         if self.scale_range != (1.0, 1.0):
             size *= np.random.uniform(*self.scale_range)
         if self.shift > 0:
-            center = center + np.random.uniform(-self.shift, self.shift, 2) * size
-        mat = crop_matrix(center, size, self.input_size)
-        results['img'] = cv2.warpAffine(
-            img, mat, self.input_size, flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=(self.pad_val, ) * 3)
+            dx, dy = np.random.uniform(-self.shift, self.shift, 2) * size
+            cx, cy = cx + dx, cy + dy
+        side = max(int(round(size)), 1)
+        x0, y0 = int(round(cx - side / 2.0)), int(round(cy - side / 2.0))
+        out_w, out_h = self.input_size
+        if x0 >= 0 and y0 >= 0 and x0 + side <= w and y0 + side <= h:
+            results['img'] = cv2.resize(img[y0:y0 + side, x0:x0 + side], self.input_size,
+                                        interpolation=cv2.INTER_LINEAR)
+        else:
+            mat = crop_matrix((x0 + side / 2.0, y0 + side / 2.0), side, self.input_size)
+            results['img'] = cv2.warpAffine(
+                img, to_index_matrix(mat), self.input_size, flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT, borderValue=(self.pad_val, ) * 3)
         results['img_shape'] = results['img'].shape[:2]
-        results['crop_bbox'] = np.array([center[0] - size / 2, center[1] - size / 2,
-                                         center[0] + size / 2, center[1] + size / 2],
-                                        dtype=np.float32)
+        results['crop_bbox'] = np.array([x0, y0, x0 + side, y0 + side], dtype=np.float32)
         # From here on the head box is in the crop's pixels (so a later flip mirrors it
-        # right); the box in the original image is kept as ``ori_bbox``.
-        results['ori_bbox'] = np.asarray(bbox, dtype=np.float32)
-        box = np.asarray(bbox, dtype=np.float64).reshape(2, 2)
-        results['bbox'] = (box @ mat[:, :2].T + mat[:, 2]).reshape(4).astype(np.float32)
+        # right); the box in the original image is kept as ``ori_bbox``. The mapping is
+        # crop_matrix's: (x - x0) * out_w / side.
+        results['ori_bbox'] = np.array([x1, y1, x2, y2], dtype=np.float32)
+        sx, sy = out_w / side, out_h / side
+        results['bbox'] = np.array([(x1 - x0) * sx, (y1 - y0) * sy, (x2 - x0) * sx,
+                                    (y2 - y0) * sy], dtype=np.float32)
         return results
 
     def __repr__(self) -> str:

@@ -34,8 +34,45 @@ def test_crop_head_random_scale_and_shift_stay_in_range():
                      rotation=np.eye(3)))
         x1, y1, x2, y2 = out['crop_bbox']
         side = x2 - x1
-        assert 0.8 * 32 - 1e-3 <= side <= 1.2 * 32 + 1e-3
-        assert abs((x1 + x2) / 2 - 32) <= 0.1 * side + 1e-3
+        assert side == y2 - y1 and side == int(side)  # snapped to whole pixels
+        assert 0.8 * 32 - 0.5 <= side <= 1.2 * 32 + 0.5
+        assert abs((x1 + x2) / 2 - 32) <= 0.1 * side + 1.0
+
+
+@pytest.mark.parametrize('box', [[60, 50, 140, 130],  # the square lies inside: cut + resize
+                                 [-20, 10, 60, 90]])  # it crosses the border: warp + pad
+def test_crop_head_pixels_follow_the_mapped_box(box):
+    """A bright rectangle ends up exactly where the mapped ``bbox`` says, both ways."""
+    img = np.zeros((200, 240, 3), np.uint8)
+    x1, y1, x2, y2 = box
+    img[max(y1, 0):y2, max(x1, 0):x2] = 255
+    out = CropHead(input_size=(50, 50), padding=1.5, pad_val=7)(
+        dict(img=img, bbox=np.array(box, np.float32), rotation=np.eye(3)))
+    bx1, by1, bx2, by2 = out['bbox']
+    assert out['img'].shape == (50, 50, 3)
+    cols = np.flatnonzero(out['img'][int(round((by1 + by2) / 2)), :, 0] > 127)
+    rows = np.flatnonzero(out['img'][:, int(round((bx1 + bx2) / 2)), 0] > 127)
+    if box[0] >= 0:
+        assert abs(cols[0] - bx1) <= 1 and abs(cols[-1] + 1 - bx2) <= 1
+    else:  # the part left of the image is padding
+        assert out['img'][25, 0, 0] == 7
+        assert abs(cols[0] - (bx1 + (0 - box[0]) * (bx2 - bx1) / (x2 - x1))) <= 1
+    assert abs(rows[0] - by1) <= 1 and abs(rows[-1] + 1 - by2) <= 1
+
+
+def test_crop_head_cut_and_warp_agree():
+    """The cut-out path gives what warpAffine gives for the same mapping."""
+    import cv2
+
+    from headpose.datasets.transforms.geometric import crop_matrix, to_index_matrix
+    img = (np.random.default_rng(0).random((120, 160, 3)) * 255).astype(np.uint8)
+    img = cv2.GaussianBlur(img, (0, 0), 2.0)  # smooth, like photographs
+    out = CropHead(input_size=(64, 64), padding=1.0)(
+        dict(img=img, bbox=np.array([40.3, 20.6, 121.2, 100.1], np.float32)))
+    x0, y0, x1, _ = out['crop_bbox']
+    mat = crop_matrix(np.array([(x0 + x1) / 2, y0 + (x1 - x0) / 2]), x1 - x0, (64, 64))
+    warped = cv2.warpAffine(img, to_index_matrix(mat), (64, 64), flags=cv2.INTER_LINEAR)
+    assert np.abs(out['img'].astype(int) - warped.astype(int)).max() <= 2
 
 
 def test_random_flip_applies_pose_rule_and_mirrors():

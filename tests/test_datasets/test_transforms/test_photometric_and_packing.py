@@ -19,11 +19,36 @@ def test_gaussian_noise_statistics():
     assert GaussianNoise(prob=0.0)(dict(img=img))['img'] is img
 
 
-def test_gaussian_blur_matches_opencv():
+def test_gaussian_noise_uint8_pass_equals_the_float_formula():
+    """The one-pass uint8 sum rounds and saturates like clip(rint(img + std * noise))."""
+    img = (np.random.default_rng(3).random((40, 30, 3)) * 255).astype(np.uint8)
+    img[:5] = 0
+    img[-5:] = 255  # saturation at both ends
+    np.random.seed(7)
+    out = GaussianNoise(prob=1.0, std_range=(2.0, 10.0))(dict(img=img))['img']
+    np.random.seed(7)  # the same draws, by hand
+    np.random.rand()
+    std = np.random.uniform(2.0, 10.0)
+    start = np.random.randint(0, (1 << 22) - img.size + 1)
+    from headpose.datasets.transforms.photometric import _standard_normal_table
+    noise = _standard_normal_table()[start:start + img.size].reshape(img.shape)
+    expected = np.clip(np.rint(img.astype(np.float64) + noise.astype(np.float64) * std), 0, 255)
+    assert out.dtype == np.uint8
+    # float32 vs float64 arithmetic may round a value lying on .5 differently
+    assert np.abs(out.astype(int) - expected).max() <= 1
+    assert (out.astype(int) != expected).mean() < 1e-3
+    assert (out[:5] == 0).mean() > 0.3 and (out[-5:] == 255).mean() > 0.3
+
+
+@pytest.mark.parametrize('sigma', [0.1, 0.7, 1.5, 2.0])
+def test_gaussian_blur_matches_opencv(sigma):
     np.random.seed(0)
-    img = (np.random.rand(32, 32, 3) * 255).astype(np.uint8)
-    out = GaussianBlur(prob=1.0, sigma_range=(1.5, 1.5))(dict(img=img.copy()))['img']
-    np.testing.assert_array_equal(out, cv2.GaussianBlur(img, (0, 0), 1.5, sigmaY=1.5))
+    img = (np.random.rand(48, 40, 3) * 255).astype(np.uint8)
+    out = GaussianBlur(prob=1.0, sigma_range=(sigma, sigma))(dict(img=img.copy()))['img']
+    ref = cv2.GaussianBlur(img, (0, 0), sigma, sigmaY=sigma)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    # the same kernel applied separably: at most one grey level of rounding apart
+    assert np.abs(out.astype(int) - ref.astype(int)).max() <= 1
 
 
 def test_load_image_formats_and_errors(tmp_path):
@@ -69,3 +94,17 @@ def test_released_angles_are_packed_as_published():
     del results['pose']
     narrow = PackHeadPoseInputs()(results)['data_samples'].gt_pose
     assert abs(narrow[0]) <= 90 and abs(narrow[1]) > 90
+
+
+@pytest.mark.parametrize('shape', [(7, 5, 3), (7, 5, 1), (7, 5, 4)])
+def test_pack_chw_layout_and_meta_copies(shape):
+    img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    bbox = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+    for src in (img, img[:, ::-1]):  # contiguous and strided inputs
+        out = PackHeadPoseInputs()(dict(img=src, rotation=np.eye(3), bbox=bbox))
+        np.testing.assert_array_equal(out['inputs'].numpy(), src.transpose(2, 0, 1))
+        assert out['inputs'].is_contiguous()
+    meta_bbox = out['data_samples'].bbox
+    np.testing.assert_array_equal(meta_bbox, bbox)
+    meta_bbox[0] = 99  # the sample's meta data never aliases the pipeline's arrays
+    assert bbox[0] == 1.0
