@@ -21,6 +21,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--show-dir', help='write drawn results into this folder (relative '
                         'paths are inside the work dir\'s run folder)')
     parser.add_argument('--wait-time', type=float, default=2, help='seconds per shown image')
+    parser.add_argument('--fuse-conv-bn', action='store_true', help='fold BatchNorm into the '
+                        'convolutions before testing (faster; the same results to rounding)')
+    parser.add_argument('--channels-last', action='store_true', help='run in NHWC memory '
+                        'format (faster on CPUs; the same results to rounding)')
     return parse_tool_args(parser, argv, 'test_dataloader.batch_size=8')
 
 
@@ -33,6 +37,11 @@ def build_cfg(args: argparse.Namespace):
         cfg.default_hooks.visualization = dict(
             type='HeadPoseVisualizationHook', draw=True, show=args.show,
             wait_time=args.wait_time, test_out_dir=args.show_dir)
+    if args.fuse_conv_bn or args.channels_last:
+        hooks = list(cfg.get('custom_hooks') or [])
+        hooks.append(dict(type='InferenceSpeedHook', fuse_conv_bn=args.fuse_conv_bn,
+                          channels_last=args.channels_last))
+        cfg.custom_hooks = hooks
     if args.out:
         if not args.out.endswith(('.json', '.csv')):
             raise SystemExit(f'--out must end with .json or .csv, got {args.out}')

@@ -118,7 +118,8 @@ def load_model_weights(model: torch.nn.Module, checkpoint: str) -> dict:
 
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
-               device: str = 'cpu', cfg_options: Optional[dict] = None) -> torch.nn.Module:
+               device: str = 'cpu', cfg_options: Optional[dict] = None,
+               fuse_conv_bn: bool = False, channels_last: bool = False) -> torch.nn.Module:
     """Builds a model from a config and loads its weights, ready for inference.
 
     Args:
@@ -130,6 +131,10 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
             :class:`~headpose.apis.OnnxHeadPoseModel` run by ONNX Runtime instead.
         device: ``'cpu'``, ``'cuda'``, ``'cuda:0'``, ...
         cfg_options: overrides merged into the config (as ``--cfg-options``).
+        fuse_conv_bn: fold BatchNorm into the convolutions after loading (faster
+            inference, the same results to rounding; see
+            :func:`~headpose.models.optimize_for_inference`).
+        channels_last: NHWC weights and inputs (faster on CPUs).
 
     Returns:
         The model in eval mode on ``device``; its config is ``model.cfg``.
@@ -161,6 +166,9 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
         model.dataset_meta = meta.get('dataset_meta') or {}
     model.to(device)
     model.eval()
+    if fuse_conv_bn or channels_last:
+        from headpose.models import optimize_for_inference
+        optimize_for_inference(model, fuse_conv_bn, channels_last)
     return model
 
 

@@ -50,6 +50,16 @@ def test_training_lowers_the_loss_and_test_writes_records(tmp_path):
                                'pred_pitch', 'pred_roll'}
     assert osp.isfile(tmp_path / 'vis' / 'montage.jpg')
     assert cv2.imread(str(tmp_path / 'vis' / 'montage.jpg')) is not None
+    # The inference speed-ups give the same predictions, to float rounding.
+    fast_out = str(tmp_path / 'fast.json')
+    proc = run(['tools/test.py', TINY, osp.join(work, 'epoch_4.pth'), '--work-dir', work,
+                '--out', fast_out, '--fuse-conv-bn', '--channels-last'])
+    assert 'fuse_conv_bn=True, channels_last=True' in proc.stdout + proc.stderr
+    fast = json.load(open(fast_out))
+    for a, b in zip(records, fast):
+        assert a['img_path'] == b['img_path']
+        for key in ('pred_yaw', 'pred_pitch', 'pred_roll'):
+            assert abs(a[key] - b[key]) < 1e-2
 
 
 def test_resume_gives_the_same_weights(tmp_path):

@@ -1,12 +1,13 @@
 """Hooks."""
 
 from .bad_image_hook import BadImageReportHook
+from .inference_speed_hook import InferenceSpeedHook
 from .rng_state_hook import RNGStateHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .visualization_hook import HeadPoseVisualizationHook
 
-__all__ = ['BadImageReportHook', 'HeadPoseVisualizationHook', 'RNGStateHook',
-           'SafeCheckpointHook']
+__all__ = ['BadImageReportHook', 'HeadPoseVisualizationHook', 'InferenceSpeedHook',
+           'RNGStateHook', 'SafeCheckpointHook']
 from .phase_hook import TrainingPhaseHook  # noqa: E402
 
 __all__ += ['TrainingPhaseHook']

@@ -1,0 +1,5 @@
+"""Model utilities that are not registered parts."""
+
+from .inference_speed import optimize_for_inference
+
+__all__ = ['optimize_for_inference']
