@@ -16,7 +16,8 @@ class TopDownPoseEstimator(BaseModel):
 
     It only routes features: the head owns the loss and the decoding. With
     ``test_cfg=dict(flip_test=True)`` the features of the horizontally flipped crops
-    are passed to the head's ``predict`` too, which averages both predictions.
+    are passed to the head's ``predict`` too, which averages both predictions. With
+    ``data_preprocessor=dict(channels_last=True)`` the weights are stored NHWC too.
 
     Args:
         backbone: backbone config.
@@ -35,6 +36,10 @@ class TopDownPoseEstimator(BaseModel):
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
         self.test_cfg = dict(test_cfg or {})
+        if getattr(self.data_preprocessor, 'channels_last', False):
+            # NHWC batches want NHWC weights: with the weights left NCHW, oneDNN converts
+            # around every convolution and training got slower instead of faster.
+            self.to(memory_format=torch.channels_last)
         if self.test_cfg.get('flip_test', False) and \
                 'flipped_feats' not in inspect.signature(self.head.predict).parameters:
             raise ValueError(
