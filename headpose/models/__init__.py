@@ -8,4 +8,4 @@ from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403
-from .utils import optimize_for_inference  # noqa: F401,E402
+from .utils import optimize_for_inference, to_channels_last  # noqa: F401,E402

@@ -35,6 +35,7 @@ from mmengine.hooks import Hook
 from terminaltables import AsciiTable
 from tqdm import tqdm
 
+from headpose.models import optimize_for_inference, to_channels_last
 from headpose.registry import DATASETS, MODELS
 from headpose.structures import HeadPoseDataSample, euler_to_matrix
 from headpose.utils import register_all_modules
@@ -148,8 +149,7 @@ def build_model(cfg, args):
     model = MODELS.build(copy.deepcopy(cfg.model))
     model.init_weights()
     if args.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-        model.data_preprocessor.channels_last = True
+        to_channels_last(model)
     return model
 
 
@@ -258,8 +258,7 @@ def bench_infer(cfg, args, size) -> dict:
     n = args.batch_size or cfg.test_dataloader.batch_size
     model = build_model(cfg, args)
     model.eval()
-    if args.fuse_conv_bn:
-        from headpose.models import optimize_for_inference
+    if args.fuse_conv_bn:  # folding makes new weights: NHWC (if asked for) after it
         optimize_for_inference(model, fuse_conv_bn=True, channels_last=args.channels_last)
     batch = synthetic_batch(n, size, paired=False)
     x = model.data_preprocessor(batch, False)['inputs']

@@ -1,5 +1,5 @@
 """Model utilities that are not registered parts."""
 
-from .inference_speed import optimize_for_inference
+from .inference_speed import optimize_for_inference, to_channels_last
 
-__all__ = ['optimize_for_inference']
+__all__ = ['optimize_for_inference', 'to_channels_last']

@@ -1,7 +1,18 @@
-"""Making a trained model faster for inference on a CPU, without changing what it computes."""
+"""Making a model faster on a CPU without changing what it computes."""
 
 import torch
 import torch.nn as nn
+
+
+def to_channels_last(model: nn.Module) -> nn.Module:
+    """NHWC weights, and a data preprocessor (when it has the switch) that emits NHWC
+    batches, for training and inference alike (NHWC inputs with NCHW weights were slower
+    than NCHW throughout). Changes the model in place and returns it."""
+    model.to(memory_format=torch.channels_last)
+    pre = getattr(model, 'data_preprocessor', None)
+    if pre is not None and hasattr(pre, 'channels_last'):
+        pre.channels_last = True
+    return model
 
 
 def optimize_for_inference(model: nn.Module, fuse_conv_bn: bool = True,
@@ -33,8 +44,5 @@ def optimize_for_inference(model: nn.Module, fuse_conv_bn: bool = True,
         from mmcv.cnn import fuse_conv_bn as fuse
         fuse(model)
     if channels_last:
-        model.to(memory_format=torch.channels_last)
-        pre = getattr(model, 'data_preprocessor', None)
-        if pre is not None and hasattr(pre, 'channels_last'):
-            pre.channels_last = True
+        to_channels_last(model)
     return model
