@@ -5,14 +5,15 @@
 
 * ``train``: images/s of the toolbox's training step (data preprocessor, head losses,
   loss parsing, optimizer wrapper, and the runner's per-iteration hooks) and of a bare
-  PyTorch loop over the same model, batch, optimizer and synthetic tensors, run one
-  after the other in this process for several rounds; their ratio; peak RSS.
+  PyTorch step over the same model, batch, optimizer and synthetic tensors, the two
+  interleaved step by step in this process (``--warmup`` + ``--rounds`` x ``--iters``
+  pairs); the ratio of each pair, their median per round and overall; peak RSS.
   ``--pipeline`` feeds the toolbox from the config's real data pipeline (in the main
   process) instead of pre-made tensors.
 * ``data``: images/s of the training pipeline in one process (= per worker), beside
   decoding and resizing the same images with OpenCV only (the floor).
 * ``test`` / ``inference``: images/s and latency percentiles (p50, p90) of the
-  toolbox's ``test_step`` and of the model's bare forward pass.
+  toolbox's ``test_step`` and of the model's bare forward pass, interleaved step by step.
 
 Every run also prints the machine's measured fp32 matrix-multiply rate and the model's
 FLOPs, and each throughput as a fraction of what they allow. Compare ratios taken in
@@ -32,6 +33,7 @@ import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.config import DictAction
 from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 from tqdm import tqdm
 
@@ -40,6 +42,7 @@ from headpose.registry import DATASETS, MODELS
 from headpose.structures import HeadPoseDataSample, euler_to_matrix
 from headpose.utils import register_all_modules
 from headpose.utils.launch import load_config
+from headpose.utils.malloc import apply_malloc_cfg
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -82,15 +85,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def matmul_gflops(n: int = 1024, reps: int = 10) -> float:
-    """Measured fp32 matrix-multiply rate (FLOP/s / 1e9) of this machine, best of 3."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
+def matmul_gflops(n: int = 1024, reps: int = 10, tries: int = 5) -> float:
+    """Measured fp32 matrix-multiply rate (FLOP/s / 1e9) of this machine, best of ``tries``.
+
+    ``main`` measures it before and after the timed work and takes the higher: the
+    machine's speed drifts, and the higher rate gives the stricter bound.
+    """
+    a, b, c = torch.randn(n, n), torch.randn(n, n), torch.empty(n, n)
+    torch.mm(a, b, out=c)
     best = 0.0
-    for _ in range(3):
+    for _ in range(tries):
         t = time.perf_counter()
         for _ in range(reps):
-            torch.mm(a, b)
+            torch.mm(a, b, out=c)
         best = max(best, 2 * n**3 * reps / (time.perf_counter() - t) / 1e9)
     return best
 
@@ -153,69 +160,73 @@ def build_model(cfg, args):
     return model
 
 
-class _IterTimes(Hook):
-    """A hook that records the wall time of each training iteration, hooks included."""
+class _Interleave(Hook):
+    """Times each runner iteration and runs one bare step right after it.
 
-    priority = 'VERY_HIGH'
+    With the lowest priority its ``after_train_iter`` comes after every other hook's, so
+    an iteration's time runs from the end of the previous bare step to there: the data
+    fetch, every hook and ``train_step``. Pairing each iteration with a bare step taken
+    a moment later cancels most of the drift of a shared machine's speed.
+    """
 
-    def __init__(self):
-        self.times: List[float] = []
-        self._start = 0.0
+    priority = 'LOWEST'
 
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        self._start = time.perf_counter()
+    def __init__(self, bare_step: Callable[[], None]):
+        self.bare_step = bare_step
+        self.toolbox: List[float] = []
+        self.bare: List[float] = []
+        self._mark = 0.0
+
+    def before_train(self, runner):
+        self._mark = time.perf_counter()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self.times.append(time.perf_counter() - self._start)
+        t = time.perf_counter()
+        self.toolbox.append(t - self._mark)
+        self.bare_step()
+        self.bare.append(time.perf_counter() - t)
+        self._mark = time.perf_counter()
 
 
-def run_toolbox(cfg, args, n: int, size: tuple, work_dir: str) -> List[float]:
-    """Seconds per iteration of a real mmengine Runner training loop (hooks included)."""
+def run_interleaved(cfg, args, n: int, size: tuple, work_dir: str,
+                    bare_step: Callable[[], None]) -> _Interleave:
+    """A real mmengine Runner training loop, each iteration followed by a bare step."""
     from mmengine.dataset import pseudo_collate
     from mmengine.runner import Runner
-    from torch.utils.data import DataLoader
+    from torch.utils.data import ConcatDataset, DataLoader
 
     if args.pipeline:
         dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
         per_item = 2 if hasattr(dataset, 'partner') else 1
+        steps = len(dataset) // (n // per_item)
+        if steps == 0:
+            raise SystemExit(f'--pipeline: the dataset has {len(dataset)} items, fewer than '
+                             f'a batch of {n // per_item}')
+        total = args.warmup + args.iters * args.rounds
+        dataset = ConcatDataset([dataset] * -(-total // steps))
     else:
         batch = synthetic_batch(n, size)
         items = [dict(inputs=[a, b], data_samples=[sa, sb]) for a, b, sa, sb in zip(
             batch['inputs'][0], batch['inputs'][1], batch['data_samples'][0],
             batch['data_samples'][1])]
-        dataset, per_item = items, 2
+        # the same pre-made pairs for every iteration: mmengine's infinite iterator
+        # sleeps 2 s whenever a dataloader runs out, so it must not run out
+        dataset, per_item = items * (args.warmup + args.iters * args.rounds), 2
     loader = DataLoader(dataset, batch_size=n // per_item, shuffle=False, drop_last=True,
                         collate_fn=pseudo_collate, num_workers=0)
-    timer = _IterTimes()
-    hooks = {k: v for k, v in copy.deepcopy(cfg.default_hooks).items() if k != 'checkpoint'}
-    hooks['logger'] = dict(type='LoggerHook', interval=10**6)
-    iters = args.warmup + args.iters
+    timer = _Interleave(bare_step)
+    hooks = copy.deepcopy(cfg.default_hooks)
+    hooks.update(checkpoint=None, logger=dict(type='LoggerHook', interval=10**6))
     runner = Runner(
         model=build_model(cfg, args), work_dir=work_dir, train_dataloader=loader,
         optim_wrapper=copy.deepcopy(cfg.optim_wrapper),
-        train_cfg=dict(by_epoch=False, max_iters=iters, val_interval=10**9),
-        default_hooks=hooks, custom_hooks=[timer], default_scope='headpose',
+        train_cfg=dict(by_epoch=False, max_iters=args.warmup + args.iters * args.rounds,
+                       val_interval=10**9),
+        default_hooks=hooks, custom_hooks=[*copy.deepcopy(cfg.get('custom_hooks', [])), timer],
+        default_scope='headpose',
         randomness=dict(seed=0), log_level='WARNING', visualizer=dict(type='Visualizer'))
-    if not args.pipeline:
-        # enough batches for every iteration from the same pre-made pairs
-        runner.train_loop.dataloader = _Cycle(loader)
     runner.train()
-    return timer.times[args.warmup:]
-
-
-class _Cycle:
-    """Repeats a dataloader forever (IterBasedTrainLoop reads ``dataset`` from it)."""
-
-    def __init__(self, loader):
-        self.loader = loader
-        self.dataset = loader.dataset
-
-    def __iter__(self):
-        while True:
-            yield from self.loader
-
-    def __len__(self):
-        return len(self.loader)
+    return timer
 
 
 def bench_train(cfg, args, size) -> dict:
@@ -240,18 +251,21 @@ def bench_train(cfg, args, size) -> dict:
         loss.backward()
         bare_opt.step()
 
-    rows = []
     with tempfile.TemporaryDirectory() as work_dir:
-        for r in tqdm(range(args.rounds), desc='train rounds'):
-            # Which half goes first alternates: neither profits from the other's warm-up.
-            if r % 2:
-                t_bare = statistics.median(time_steps(bare_step, args.iters, args.warmup))
-            t_tool = statistics.median(run_toolbox(cfg, args, n, size, work_dir))
-            if not r % 2:
-                t_bare = statistics.median(time_steps(bare_step, args.iters, args.warmup))
-            rows.append((n / t_tool, n / t_bare, t_tool / t_bare))
+        timer = run_interleaved(cfg, args, n, size, work_dir, bare_step)
+    # per-step ratios of neighbouring steps (warm-up dropped), summarised per round
+    tool, bare_t = timer.toolbox[args.warmup:], timer.bare[args.warmup:]
+    step_ratios = [a / b for a, b in zip(tool, bare_t)]
+    rows = []
+    for r in range(args.rounds):
+        part = slice(r * args.iters, (r + 1) * args.iters)
+        rows.append((n / statistics.median(tool[part]), n / statistics.median(bare_t[part]),
+                     statistics.median(step_ratios[part])))
     return dict(images=n, toolbox=[r[0] for r in rows], bare=[r[1] for r in rows],
-                ratio=[r[2] for r in rows])
+                ratio=[r[2] for r in rows], step_ratios=step_ratios,
+                median_ratio=statistics.median(step_ratios),
+                toolbox_median=n / statistics.median(tool),
+                bare_median=n / statistics.median(bare_t))
 
 
 def bench_infer(cfg, args, size) -> dict:
@@ -275,14 +289,20 @@ def bench_infer(cfg, args, size) -> dict:
             if flip:
                 model.head(model.neck(model.backbone(x.flip(-1))))
 
+    # Interleaved step by step, as in training: the machine's drift hits both alike.
+    steps = dict(toolbox=toolbox_step, bare=bare_step)
+    times = {name: [] for name in steps}
+    for _ in range(args.warmup):
+        for step in steps.values():
+            step()
+    for _ in tqdm(range(args.rounds * args.iters), desc='inference steps (toolbox, bare)'):
+        for name, step in steps.items():
+            times[name] += time_steps(step, 1, 0)
     out = dict(images=n)
-    for name, step in (('toolbox', toolbox_step), ('bare', bare_step)):
-        times = []
-        for _ in tqdm(range(args.rounds), desc=f'{name} rounds'):
-            times += time_steps(step, args.iters, args.warmup)
-        out[name] = n / statistics.median(times)
-        out[f'{name}_p50_ms'] = float(np.percentile(times, 50) * 1000)
-        out[f'{name}_p90_ms'] = float(np.percentile(times, 90) * 1000)
+    for name, t in times.items():
+        out[name] = n / statistics.median(t)
+        out[f'{name}_p50_ms'] = float(np.percentile(t, 50) * 1000)
+        out[f'{name}_p90_ms'] = float(np.percentile(t, 90) * 1000)
     return out
 
 
@@ -360,31 +380,45 @@ def main(argv=None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     register_all_modules()
+    # init_weights logs every parameter at INFO; the figures are what this tool prints
+    MMLogger.get_instance('headpose-benchmark', log_level='WARNING')
     cfg = load_config(args.config, args.cfg_options)
+    # as tools/train.py and tools/test.py do; --cfg-options env_cfg.malloc_cfg=None: off
+    malloc_cfg = cfg.get('env_cfg', {}).get('malloc_cfg')
+    tuned = apply_malloc_cfg(malloc_cfg)
     size = input_size_of(cfg, args)
-    print(f'machine: {machine()}')
-    gflops_machine = matmul_gflops()
+    print(f'machine: {machine()}; malloc thresholds: '
+          f'{dict(malloc_cfg) if tuned else "glibc defaults"}')
+    gflops_before = matmul_gflops()
     model = MODELS.build(copy.deepcopy(cfg.model))
     gflops_img = model_gflops(model, size)
-    print(f'matmul rate: {gflops_machine:.1f} GFLOP/s; model forward: {gflops_img:.3f} GFLOP '
-          f'per {size[0]}x{size[1]} image')
-    # Training costs about 3x the forward FLOPs (forward + two backward products).
+    print(f'model forward: {gflops_img:.3f} GFLOP per {size[0]}x{size[1]} image')
     if args.task == 'train':
         res = bench_train(cfg, args, size)
+    elif args.task in ('test', 'inference'):
+        res = bench_infer(cfg, args, size)
+    else:
+        res = bench_data(cfg, args)
+    gflops_after = matmul_gflops()
+    gflops_machine = max(gflops_before, gflops_after)
+    print(f'matmul rate: {gflops_before:.1f} GFLOP/s before, {gflops_after:.1f} after; '
+          f'bounds use {gflops_machine:.1f}')
+    # Training costs about 3x the forward FLOPs (forward + two backward products).
+    if args.task == 'train':
         bound = gflops_machine / (3 * gflops_img)
-        rows = [['round', 'toolbox img/s', 'bare img/s', 'ratio (toolbox / bare time)']]
-        rows += [[i, f'{a:.1f}', f'{b:.1f}', f'{c:.3f}']
+        rows = [['steps', 'toolbox img/s', 'bare img/s', 'ratio (toolbox / bare time)']]
+        rows += [[f'{i * args.iters}-{(i + 1) * args.iters - 1}', f'{a:.1f}', f'{b:.1f}',
+                  f'{c:.3f}']
                  for i, (a, b, c) in enumerate(zip(res['toolbox'], res['bare'], res['ratio']))]
-        rows.append(['median', f'{statistics.median(res["toolbox"]):.1f}',
-                     f'{statistics.median(res["bare"]):.1f}',
-                     f'{statistics.median(res["ratio"]):.3f}'])
-        print(AsciiTable(rows, f'training, batch {res["images"]} images').table)
+        rows.append(['all (median)', f'{res["toolbox_median"]:.1f}',
+                     f'{res["bare_median"]:.1f}', f'{res["median_ratio"]:.3f}'])
+        print(AsciiTable(rows, f'training, batch {res["images"]} images; ratios are medians '
+                               'of the per-step ratios').table)
         print(f'FLOP bound: {bound:.1f} img/s; toolbox reaches '
-              f'{statistics.median(res["toolbox"]) / bound:.0%} of it; '
+              f'{res["toolbox_median"] / bound:.0%} of it; '
               f'peak RSS {peak_rss_mb():.0f} MB')
         res.update(bound=bound, peak_rss_mb=peak_rss_mb())
     elif args.task in ('test', 'inference'):
-        res = bench_infer(cfg, args, size)
         # flip testing runs the network twice per image
         passes = 2 if (cfg.model.get('test_cfg') or {}).get('flip_test') else 1
         bound = gflops_machine / (passes * gflops_img)
@@ -396,7 +430,6 @@ def main(argv=None) -> dict:
                                f'{bound:.1f} img/s').table)
         res.update(bound=bound, peak_rss_mb=peak_rss_mb())
     else:
-        res = bench_data(cfg, args)
         rows = [['', 'img/s']]
         rows.append(['pipeline (one process)', f'{res["pipeline"]:.1f}'])
         if res['floor']:
@@ -406,7 +439,8 @@ def main(argv=None) -> dict:
                          ' '.join(f'{r:.2f}' for r in res['ratios'])])
         print(AsciiTable(rows, f'data pipeline, {res["images"]} images a round, '
                                f'{res["rounds"]} rounds').table)
-    res.update(matmul_gflops=gflops_machine, model_gflops=gflops_img)
+    res.update(matmul_gflops=gflops_machine, matmul_gflops_before=gflops_before,
+               matmul_gflops_after=gflops_after, model_gflops=gflops_img, malloc_tuned=tuned)
     return res
 
 
