@@ -7,7 +7,13 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from headpose.utils import register_all_modules
-from headpose.utils.launch import parse_tool_args, setup_cpu_distributed, tool_config
+from headpose.utils.launch import (
+    parse_tool_args,
+    pin_memory_on_gpu,
+    setup_cpu_distributed,
+    tool_config,
+)
+from headpose.utils.malloc import apply_malloc_cfg
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -57,6 +63,8 @@ def main(argv=None) -> dict:
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg, args.launcher)
+    pin_memory_on_gpu(cfg)
+    apply_malloc_cfg(cfg.get('env_cfg', {}).get('malloc_cfg'))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     return runner.test()
 

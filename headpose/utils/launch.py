@@ -48,6 +48,17 @@ def tool_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def pin_memory_on_gpu(cfg: Config) -> None:
+    """With a CUDA GPU, the dataloaders pin their batches' memory unless the config
+    says otherwise (``pin_memory``): the copies to the GPU are then asynchronous.
+    Without a GPU, pinning would only cost time; nothing changes."""
+    if not torch.cuda.is_available():
+        return
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(key) is not None:
+            cfg[key].setdefault('pin_memory', True)
+
+
 def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     """Makes a launcher work on a machine without CUDA.
 

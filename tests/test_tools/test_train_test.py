@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from headpose.testing import REPO_ROOT
+from headpose.utils import malloc
 
 TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
 TINY_COCO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_coco.py')
@@ -33,10 +34,12 @@ def scalars(work_dir):
 
 def test_training_lowers_the_loss_and_test_writes_records(tmp_path):
     work = str(tmp_path / 'run')
-    run(['tools/train.py', TINY, '--work-dir', work, '--cfg-options',
-         'train_cfg.max_epochs=4', 'param_scheduler.0.T_max=4', 'param_scheduler.0.end=4',
-         'train_cfg.val_interval=4'])
+    proc = run(['tools/train.py', TINY, '--work-dir', work, '--cfg-options',
+                'train_cfg.max_epochs=4', 'param_scheduler.0.T_max=4',
+                'param_scheduler.0.end=4', 'train_cfg.val_interval=4'])
     logs = [r for r in scalars(work) if 'loss' in r]
+    if malloc._libc() is not None:  # the runtime config's env_cfg.malloc_cfg, on glibc
+        assert 'env_cfg.malloc_cfg applied' in proc.stdout + proc.stderr
     first = [r['loss'] for r in logs if r['epoch'] == 1]
     last = [r['loss'] for r in logs if r['epoch'] == 4]
     assert sum(last) / len(last) < 0.7 * sum(first) / len(first)

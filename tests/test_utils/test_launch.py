@@ -1,0 +1,24 @@
+"""What the tools share: pinned dataloader memory only where a GPU takes the batches."""
+
+import torch
+from mmengine.config import Config
+
+from headpose.utils.launch import pin_memory_on_gpu
+
+
+def make_cfg():
+    return Config(dict(train_dataloader=dict(batch_size=2),
+                       val_dataloader=dict(batch_size=2, pin_memory=False),
+                       test_dataloader=None))
+
+
+def test_pin_memory_only_with_a_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    cfg = make_cfg()
+    pin_memory_on_gpu(cfg)
+    assert 'pin_memory' not in cfg.train_dataloader
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    pin_memory_on_gpu(cfg)
+    assert cfg.train_dataloader.pin_memory is True
+    assert cfg.val_dataloader.pin_memory is False  # the config's own choice is kept
+    assert cfg.test_dataloader is None
