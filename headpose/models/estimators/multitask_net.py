@@ -75,7 +75,9 @@ class MultiTaskNet(BaseModel):
             results = self.bbox_head.predict(box_maps, metas)
             results = self.pose_head.predict(pose_maps, results)
             for sample, inst in zip(data_samples, results):
-                del inst.anchor_inds
+                for key in ('anchor_inds', 'resp_anchors'):  # the heads' go-betweens
+                    if key in inst:
+                        del inst[key]
                 sample.pred_instances = inst
             return data_samples
         if mode == 'tensor':

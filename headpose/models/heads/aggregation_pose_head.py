@@ -35,7 +35,13 @@ class AggregationPoseHead(BaseModule):
     (``train_anchors='positive'``: ``pos`` and ``gt_index`` of ``YOLOV3Head.get_targets``)
     or on every anchor in the cell of a head's centre, at every level
     (``'responsible'``: ``resp_index``), which gives each level's branch every head;
-    ``predict`` decodes the anchors of the box branch's detections (``anchor_inds``).
+    ``predict`` decodes, per detection of the box branch, the outputs of the anchor that
+    detected it (``test_anchors='detection'``: ``anchor_inds``) or the mean of the
+    outputs of the anchors that ``'responsible'`` training would have given it
+    (``test_anchors='responsible'``: ``resp_anchors``, every anchor in the cell of the
+    box's centre at every level; vectors only, the mean is projected onto the nearest
+    rotation like any output). Each of those anchors was trained on the head, so their
+    mean is a less noisy estimate.
 
     Args:
         in_channels: channels of the neck's maps, deepest first.
@@ -51,6 +57,7 @@ class AggregationPoseHead(BaseModule):
             for Euler, ``VectorMSELoss`` for vectors).
         loss_orth: the orthogonality loss for vectors (``None``: none). Ignored for Euler.
         train_anchors: ``'positive'`` or ``'responsible'`` (see above).
+        test_anchors: ``'detection'`` or ``'responsible'`` (see above).
         init_cfg: mmengine initialisation config.
     """
 
@@ -61,7 +68,8 @@ class AggregationPoseHead(BaseModule):
                  aggregate: bool = True, angle_scale: float = 90.0,
                  loss: Optional[dict] = None,
                  loss_orth: Optional[dict] = dict(type='OrthogonalityLoss', loss_weight=1.0),
-                 train_anchors: str = 'positive', init_cfg: Optional[dict] = None):
+                 train_anchors: str = 'positive', test_anchors: str = 'detection',
+                 init_cfg: Optional[dict] = None):
         if init_cfg is None:
             init_cfg = [dict(type='Kaiming', layer='Conv2d', a=0.1, nonlinearity='leaky_relu'),
                         dict(type='Constant', val=1, layer=['_BatchNorm'])]
@@ -72,7 +80,15 @@ class AggregationPoseHead(BaseModule):
         if train_anchors not in ('positive', 'responsible'):
             raise ValueError(f"AggregationPoseHead: train_anchors must be 'positive' or "
                              f"'responsible', got {train_anchors!r}")
+        if test_anchors not in ('detection', 'responsible'):
+            raise ValueError(f"AggregationPoseHead: test_anchors must be 'detection' or "
+                             f"'responsible', got {test_anchors!r}")
+        if test_anchors == 'responsible' and representation != 'vector':
+            raise ValueError("AggregationPoseHead: test_anchors='responsible' averages the "
+                             "outputs of several anchors, which needs representation="
+                             "'vector' (Euler angles wrap at +-180 degrees)")
         self.train_anchors = train_anchors
+        self.test_anchors = test_anchors
         feat_channels = list(feat_channels or in_channels)
         if not len(in_channels) == len(box_channels) == len(feat_channels):
             raise ValueError('AggregationPoseHead: in_channels, box_channels and feat_channels '
@@ -161,10 +177,21 @@ class AggregationPoseHead(BaseModule):
     def predict(self, maps: Sequence[torch.Tensor],
                 results: List[InstanceData]) -> List[InstanceData]:
         """Adds ``rotations`` (K, 3, 3) and ``poses`` (K, 3: yaw, pitch, roll in degrees)
-        to each image's detections, decoded at their ``anchor_inds``."""
+        to each image's detections, decoded at their ``anchor_inds`` or, with
+        ``test_anchors='responsible'``, from the mean over their ``resp_anchors`` (a
+        detection without any keeps its own anchor's output)."""
         out = self._outputs(maps).detach().float()
         for i, inst in enumerate(results):
-            rotations, angles = self.codec.decode(out[i][inst.anchor_inds])
+            preds = out[i][inst.anchor_inds]
+            if self.test_anchors == 'responsible' and len(inst) > 0:
+                if 'resp_anchors' not in inst:
+                    raise ValueError("AggregationPoseHead: test_anchors='responsible' needs "
+                                     "the box branch's resp_anchors (YOLOV3Head.predict)")
+                mask = inst.resp_anchors.to(out.dtype)  # (K, M)
+                count = mask.sum(1, keepdim=True)
+                mean = mask @ out[i] / count.clamp(min=1)
+                preds = torch.where(count > 0, mean, preds)
+            rotations, angles = self.codec.decode(preds)
             inst.rotations = rotations.reshape(-1, 3, 3)
             inst.poses = angles.reshape(-1, 3)
         return results

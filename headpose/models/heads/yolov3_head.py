@@ -188,11 +188,15 @@ class YOLOV3Head(BaseModule):
 
         Returns:
             Per image, an ``InstanceData`` with ``bboxes`` (K, 4), ``scores``,
-            ``labels`` and ``anchor_inds`` (each detection's anchor, for the pose head).
+            ``labels``, and for the pose head ``anchor_inds`` (each detection's anchor)
+            and ``resp_anchors`` (K, M) bool: the anchors that training's
+            ``resp_index`` would give each detection as if it were a ground truth
+            (every anchor in the cell of its centre at every level, an anchor shared by
+            two detections going to the one it overlaps most).
         """
         cfg = self.test_cfg
         raw = flatten_maps(maps, self.num_anchors).detach()
-        priors, strides, _ = self.priors(maps)
+        priors, strides, sizes = self.priors(maps)
         results = []
         for i, meta in enumerate(batch_img_metas):
             r = raw[i]
@@ -208,7 +212,10 @@ class YOLOV3Head(BaseModule):
             boxes = self.bbox_coder.decode(priors[anchor_inds], r[anchor_inds, :4],
                                            strides[anchor_inds])
             kept = batched_nms(boxes, score, labels, cfg['nms_iou'])[:cfg['max_per_img']]
+            flags = self.prior_generator.responsible_flags(sizes, boxes[kept])
+            resp = _responsible_index(priors, flags, boxes[kept])  # (M, ): detection or -1
             inst = InstanceData()
+            inst.resp_anchors = resp[None, :] == kept.new_tensor(range(len(kept)))[:, None]
             inst.bboxes = self._rescale(boxes[kept], meta, rescale)
             inst.scores = score[kept]
             inst.labels = labels[kept]

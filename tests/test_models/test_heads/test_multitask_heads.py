@@ -175,3 +175,51 @@ def test_responsible_anchors_train_the_pose_at_every_level():
     assert losses['loss_pose'].item() == pytest.approx(2.0, rel=1e-6)  # two anchors, 1 each
     with pytest.raises(ValueError, match='train_anchors'):
         AggregationPoseHead(train_anchors='all')
+
+
+def test_predict_gives_each_detection_the_anchors_of_its_centre_cell():
+    # Two levels: stride 32 (2 x 2 cells at a 64 x 64 input) and 16 (4 x 4), one anchor each.
+    head = YOLOV3Head(in_channels=(4, 4), out_channels=(4, 4), num_classes=1,
+                      anchor_generator=dict(type='YOLOAnchorGenerator', strides=(32, 16),
+                                            base_sizes=[[(32, 32)], [(16, 16)]]),
+                      test_cfg=dict(conf_thr=0.0, score_thr=0.0, nms_iou=0.0, max_per_img=2))
+    with torch.no_grad():
+        for pred in head.preds:
+            pred.weight.zero_()
+            pred.bias.zero_()
+        # the top-left anchor of the stride-32 level is by far the most confident
+        head.preds[0].bias[4] = 5.0
+    maps, _ = head([torch.zeros(1, 4, 2, 2), torch.zeros(1, 4, 4, 4)])
+    res = head.predict(maps, [dict(img_shape=(64, 64))], rescale=False)[0]
+    assert res.resp_anchors.shape == (len(res), 4 + 16)
+    # the first detection: the 32 x 32 box centred at (16, 16): cell 0 of level 0 and
+    # cell (1, 1) = 5 of level 1 (index 4 + 5); rows never share an anchor
+    assert res.anchor_inds[0].item() == 0
+    assert res.resp_anchors[0].nonzero()[:, 0].tolist() == [0, 4 + 5]
+    assert (res.resp_anchors.sum(0) <= 1).all()
+
+
+def test_pose_head_responsible_test_anchors_average_then_project():
+    from mmengine.structures import InstanceData
+    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
+                               representation='vector', test_anchors='responsible')
+    rot_a = euler_to_matrix(np.array([20.0, 10.0, 0.0]))
+    rot_b = euler_to_matrix(np.array([40.0, -10.0, 6.0]))
+    maps = torch.zeros(1, 9, 2, 2)
+    # vector outputs are R's columns, flattened as R.T (RotationVectorCodec)
+    maps[0, :, 0, 0] = torch.as_tensor(rot_a.T.reshape(9), dtype=torch.float32)
+    maps[0, :, 0, 1] = torch.as_tensor(rot_b.T.reshape(9), dtype=torch.float32)
+    inst = InstanceData()
+    inst.anchor_inds = torch.tensor([0, 3])
+    inst.resp_anchors = torch.tensor([[True, True, False, False], [False, False, False, False]])
+    out = head.predict([maps], [inst])[0]
+    # the nearest rotation to the mean of two rotations (SVD), computed with numpy
+    u, _, vt = np.linalg.svd((rot_a + rot_b) / 2)
+    np.testing.assert_allclose(out.rotations[0].numpy(), u @ vt, atol=1e-5)
+    # a detection without responsible anchors keeps its own anchor's output (zeros here:
+    # the codec's projection of the zero matrix is some rotation; just not rot_a or rot_b)
+    assert not np.allclose(out.rotations[1].numpy(), u @ vt, atol=1e-3)
+    with pytest.raises(ValueError, match="needs representation='vector'"):
+        AggregationPoseHead(representation='euler', test_anchors='responsible')
+    with pytest.raises(ValueError, match='test_anchors must be'):
+        AggregationPoseHead(test_anchors='all')
