@@ -37,8 +37,9 @@ glibc_only = pytest.mark.skipif(malloc._libc() is None or not sys.platform.start
 
 
 def mmapped_blocks(cfg, size):
+    # the last line: the log of apply_malloc_cfg may come before it
     out = subprocess.run([sys.executable, '-c', CHILD, repr(cfg), str(size)], check=True,
-                         capture_output=True, text=True).stdout.split()
+                         capture_output=True, text=True).stdout.splitlines()[-1].split()
     return out[0] == 'True', int(out[1])
 
 
