@@ -46,7 +46,7 @@ def tune_malloc(mmap_threshold: int = MAX_MMAP_THRESHOLD, trim_threshold: int = 
     ``mmap_max`` (if given) caps the number of blocks served by ``mmap``; 0 serves every
     block from the heap.
 
-    Returns ``True`` when both were set; ``False`` (and a logged note) where the C
+    Returns ``True`` when glibc accepted every setting; ``False`` (and a logged note) where the C
     library is not glibc, e.g. on macOS, Windows or musl, where nothing is changed.
 
     Raises:
