@@ -9,11 +9,9 @@ from mmengine.runner import Runner
 from headpose.utils import register_all_modules
 from headpose.utils.launch import (
     parse_tool_args,
-    pin_memory_on_gpu,
-    setup_cpu_distributed,
+    setup_run,
     tool_config,
 )
-from headpose.utils.malloc import apply_malloc_cfg
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,9 +60,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
-    setup_cpu_distributed(cfg, args.launcher)
-    pin_memory_on_gpu(cfg)
-    apply_malloc_cfg(cfg.get('env_cfg', {}).get('malloc_cfg'))
+    setup_run(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     return runner.test()
 

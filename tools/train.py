@@ -11,11 +11,9 @@ from headpose.utils import register_all_modules
 from headpose.utils.launch import (
     archive_previous_run,
     parse_tool_args,
-    pin_memory_on_gpu,
-    setup_cpu_distributed,
+    setup_run,
     tool_config,
 )
-from headpose.utils.malloc import apply_malloc_cfg
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,9 +58,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
-    setup_cpu_distributed(cfg, args.launcher)
-    pin_memory_on_gpu(cfg)
-    apply_malloc_cfg(cfg.get('env_cfg', {}).get('malloc_cfg'))
+    setup_run(cfg, args.launcher)
     if not cfg.get('resume', False) and int(os.environ.get('RANK', '0')) == 0:
         kept = archive_previous_run(cfg.work_dir)
         if kept:

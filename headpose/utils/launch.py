@@ -11,6 +11,8 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config, DictAction
 
+from .malloc import apply_malloc_cfg
+
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Reads a config file (an error names it if absent) and merges ``--cfg-options``."""
@@ -57,6 +59,14 @@ def pin_memory_on_gpu(cfg: Config) -> None:
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(key) is not None:
             cfg[key].setdefault('pin_memory', True)
+
+
+def setup_run(cfg: Config, launcher: str) -> None:
+    """What ``tools/train.py`` and ``tools/test.py`` do before building the runner:
+    the CPU launcher set-up, pinned memory on a GPU and ``env_cfg.malloc_cfg``."""
+    setup_cpu_distributed(cfg, launcher)
+    pin_memory_on_gpu(cfg)
+    apply_malloc_cfg(cfg.get('env_cfg', {}).get('malloc_cfg'))
 
 
 def setup_cpu_distributed(cfg: Config, launcher: str) -> None:

@@ -195,6 +195,7 @@ def run_interleaved(cfg, args, n: int, size: tuple, work_dir: str,
     from mmengine.runner import Runner
     from torch.utils.data import ConcatDataset, DataLoader
 
+    total = args.warmup + args.iters * args.rounds  # iterations, each with a bare step
     if args.pipeline:
         dataset = DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset))
         per_item = 2 if hasattr(dataset, 'partner') else 1
@@ -202,7 +203,6 @@ def run_interleaved(cfg, args, n: int, size: tuple, work_dir: str,
         if steps == 0:
             raise SystemExit(f'--pipeline: the dataset has {len(dataset)} items, fewer than '
                              f'a batch of {n // per_item}')
-        total = args.warmup + args.iters * args.rounds
         dataset = ConcatDataset([dataset] * -(-total // steps))
     else:
         batch = synthetic_batch(n, size)
@@ -211,7 +211,7 @@ def run_interleaved(cfg, args, n: int, size: tuple, work_dir: str,
             batch['data_samples'][1])]
         # the same pre-made pairs for every iteration: mmengine's infinite iterator
         # sleeps 2 s whenever a dataloader runs out, so it must not run out
-        dataset, per_item = items * (args.warmup + args.iters * args.rounds), 2
+        dataset, per_item = items * total, 2
     loader = DataLoader(dataset, batch_size=n // per_item, shuffle=False, drop_last=True,
                         collate_fn=pseudo_collate, num_workers=0)
     timer = _Interleave(bare_step)
@@ -220,8 +220,7 @@ def run_interleaved(cfg, args, n: int, size: tuple, work_dir: str,
     runner = Runner(
         model=build_model(cfg, args), work_dir=work_dir, train_dataloader=loader,
         optim_wrapper=copy.deepcopy(cfg.optim_wrapper),
-        train_cfg=dict(by_epoch=False, max_iters=args.warmup + args.iters * args.rounds,
-                       val_interval=10**9),
+        train_cfg=dict(by_epoch=False, max_iters=total, val_interval=10**9),
         default_hooks=hooks, custom_hooks=[*copy.deepcopy(cfg.get('custom_hooks', [])), timer],
         default_scope='headpose',
         randomness=dict(seed=0), log_level='WARNING', visualizer=dict(type='Visualizer'))
@@ -298,7 +297,7 @@ def bench_infer(cfg, args, size) -> dict:
     for _ in tqdm(range(args.rounds * args.iters), desc='inference steps (toolbox, bare)'):
         for name, step in steps.items():
             times[name] += time_steps(step, 1, 0)
-    out = dict(images=n)
+    out = dict(images=n, passes=2 if flip else 1)
     for name, t in times.items():
         out[name] = n / statistics.median(t)
         out[f'{name}_p50_ms'] = float(np.percentile(t, 50) * 1000)
@@ -420,8 +419,7 @@ def main(argv=None) -> dict:
         res.update(bound=bound, peak_rss_mb=peak_rss_mb())
     elif args.task in ('test', 'inference'):
         # flip testing runs the network twice per image
-        passes = 2 if (cfg.model.get('test_cfg') or {}).get('flip_test') else 1
-        bound = gflops_machine / (passes * gflops_img)
+        bound = gflops_machine / (res['passes'] * gflops_img)
         rows = [['', 'img/s', 'p50 ms', 'p90 ms', 'of FLOP bound']]
         for name in ('toolbox', 'bare'):
             rows.append([name, f'{res[name]:.1f}', f'{res[name + "_p50_ms"]:.1f}',
