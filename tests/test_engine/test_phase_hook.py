@@ -70,6 +70,13 @@ def test_frozen_norms_stay_in_eval_mode_and_resume_in_the_middle():
     assert trainable(r.model) == {'backbone', 'neck', 'bbox_head'}
     assert not r.model.pose_head[1].training and r.model.backbone[1].training
     assert r.logger.lines[0].startswith('training phase 2/3 from epoch 3')
+    # The loop calls model.train() before every iteration; in the same phase the hook
+    # puts the frozen norms back in eval mode (and logs nothing new).
+    r.model.train()
+    hook.before_train_iter(r, 1)
+    assert not r.model.pose_head[1].training and r.model.backbone[1].training
+    assert trainable(r.model) == {'backbone', 'neck', 'bbox_head'}
+    assert len(r.logger.lines) == 1
     # Without freeze_norm, frozen norms keep normalising with batch statistics.
     loose = TrainingPhaseHook(PHASES, freeze_norm=False)
     r2 = runner(epoch=0)

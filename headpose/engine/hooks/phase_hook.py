@@ -26,7 +26,8 @@ class TrainingPhaseHook(Hook):
     top-level module is frozen (``requires_grad=False``) and, with ``freeze_norm``, its
     batch norms are kept in eval mode so their statistics do not move. The phase is
     applied before each epoch (or iteration), so a resumed run continues in the right
-    phase; each change is logged with the trainable and frozen modules and their
+    phase (only the norms of frozen modules are reset each iteration, the rest is
+    done once per phase); each change is logged with the trainable and frozen modules and their
     parameter counts. The optimizer holds every parameter from the start; frozen ones
     get no gradient and are not updated.
 
@@ -51,6 +52,7 @@ class TrainingPhaseHook(Hook):
         self.by_epoch = by_epoch
         self.freeze_norm = freeze_norm
         self.current = None
+        self._frozen: List[str] = []
 
     def phase_at(self, step: int) -> int:
         """The index of the phase that holds epoch (or iteration) ``step``."""
@@ -75,8 +77,10 @@ class TrainingPhaseHook(Hook):
 
     def apply(self, runner, step: int) -> None:
         """Sets ``requires_grad`` (and norm modes) for the phase of ``step``."""
-        model = self._model(runner)
         index = self.phase_at(step)
+        if index == self.current and not (self.freeze_norm and self._frozen):
+            return  # nothing to redo: requires_grad only changes with the phase
+        model = self._model(runner)
         trainable = self._trainable(model, self.phases[index])
         frozen = []
         for name, module in model.named_children():
@@ -91,6 +95,7 @@ class TrainingPhaseHook(Hook):
                     for m in module.modules():
                         if isinstance(m, nn.modules.batchnorm._BatchNorm):
                             m.eval()
+        self._frozen = frozen
         if index != self.current:
             self.current = index
             unit = 'epoch' if self.by_epoch else 'iteration'
