@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 
 import torch
 import torch.distributed as dist
+import torch.multiprocessing as mp
 from mmengine.config import Config, DictAction
 
 from .malloc import apply_malloc_cfg
@@ -61,12 +62,33 @@ def pin_memory_on_gpu(cfg: Config) -> None:
             cfg[key].setdefault('pin_memory', True)
 
 
+def set_sharing_strategy(strategy: Optional[str]) -> None:
+    """Sets how dataloader workers hand tensors to the main process
+    (``env_cfg.sharing_strategy``; ``None`` keeps torch's default).
+
+    With ``'file_descriptor'`` (torch's default on Linux) every tensor of a batch costs
+    the main process a socket round trip to the worker to receive its descriptor;
+    ``'file_system'`` opens a shared-memory file by name instead. Batches of many small
+    tensors (a detector's boxes, labels and rotations per image) arrive faster.
+    """
+    if strategy is None:
+        return
+    allowed = sorted(mp.get_all_sharing_strategies())
+    if strategy not in allowed:
+        raise ValueError(f'env_cfg.sharing_strategy: {strategy!r} is not one of this '
+                         f'platform\'s strategies {allowed}')
+    mp.set_sharing_strategy(strategy)
+
+
 def setup_run(cfg: Config, launcher: str) -> None:
     """What ``tools/train.py`` and ``tools/test.py`` do before building the runner:
-    the CPU launcher set-up, pinned memory on a GPU and ``env_cfg.malloc_cfg``."""
+    the CPU launcher set-up, pinned memory on a GPU, ``env_cfg.malloc_cfg`` and
+    ``env_cfg.sharing_strategy``."""
     setup_cpu_distributed(cfg, launcher)
     pin_memory_on_gpu(cfg)
-    apply_malloc_cfg(cfg.get('env_cfg', {}).get('malloc_cfg'))
+    env_cfg = cfg.get('env_cfg', {})
+    apply_malloc_cfg(env_cfg.get('malloc_cfg'))
+    set_sharing_strategy(env_cfg.get('sharing_strategy'))
 
 
 def setup_cpu_distributed(cfg: Config, launcher: str) -> None:

@@ -1,5 +1,7 @@
-"""What the tools share: pinned dataloader memory only where a GPU takes the batches."""
+"""What the tools share: pinned dataloader memory only where a GPU takes the batches, and
+the dataloader workers' tensor sharing strategy from env_cfg."""
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -22,3 +24,20 @@ def test_pin_memory_only_with_a_gpu(monkeypatch):
     assert cfg.train_dataloader.pin_memory is True
     assert cfg.val_dataloader.pin_memory is False  # the config's own choice is kept
     assert cfg.test_dataloader is None
+
+
+def test_sharing_strategy_from_env_cfg():
+    import torch.multiprocessing as mp
+
+    from headpose.utils.launch import set_sharing_strategy, setup_run
+    before = mp.get_sharing_strategy()
+    try:
+        cfg = Config(dict(env_cfg=dict(sharing_strategy='file_system')))
+        setup_run(cfg, 'none')
+        assert mp.get_sharing_strategy() == 'file_system'
+        set_sharing_strategy(None)  # None keeps whatever is set
+        assert mp.get_sharing_strategy() == 'file_system'
+        with pytest.raises(ValueError, match="env_cfg.sharing_strategy: 'shm' is not one"):
+            set_sharing_strategy('shm')
+    finally:
+        mp.set_sharing_strategy(before)
