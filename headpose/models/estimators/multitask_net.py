@@ -29,13 +29,18 @@ class MultiTaskNet(BaseModel):
         bbox_head: box branch config (``YOLOV3Head``).
         pose_head: pose branch config (``AggregationPoseHead``).
         alpha: the weight of the box loss; the pose loss gets ``1 - alpha``.
+        test_cfg: ``dict(flip_test=bool)``. With ``flip_test``, the horizontally flipped
+            images are run too and each detection's pose merges the outputs of its
+            anchor and of the mirrored anchor of the flipped pass by the flip rule
+            (``AggregationPoseHead.predict``); boxes and scores come from the images as
+            given. The input width must be a multiple of the largest stride (32).
         data_preprocessor: data preprocessor config.
         init_cfg: mmengine initialisation config.
     """
 
     def __init__(self, backbone: dict, neck: dict, bbox_head: dict, pose_head: dict,
-                 alpha: float = 0.5, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 alpha: float = 0.5, test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f'MultiTaskNet: alpha must be in [0, 1], got {alpha}')
@@ -44,6 +49,7 @@ class MultiTaskNet(BaseModel):
         self.bbox_head = MODELS.build(bbox_head)
         self.pose_head = MODELS.build(pose_head)
         self.alpha = alpha
+        self.test_cfg = dict(test_cfg or {})
 
     def extract_feat(self, inputs: torch.Tensor) -> tuple:
         """The neck's maps, deepest first."""
@@ -73,7 +79,11 @@ class MultiTaskNet(BaseModel):
         if mode == 'predict':
             metas = [s.metainfo for s in data_samples]
             results = self.bbox_head.predict(box_maps, metas)
-            results = self.pose_head.predict(pose_maps, results)
+            if self.test_cfg.get('flip_test', False):
+                results = self.pose_head.predict(pose_maps, results,
+                                                 flipped_maps=self._flipped_pose_maps(inputs))
+            else:
+                results = self.pose_head.predict(pose_maps, results)
             for sample, inst in zip(data_samples, results):
                 for key in ('anchor_inds', 'resp_anchors'):  # the heads' go-betweens
                     if key in inst:
@@ -84,6 +94,20 @@ class MultiTaskNet(BaseModel):
             return box_maps, pose_maps
         raise ValueError(f"MultiTaskNet: mode must be 'loss', 'predict' or 'tensor', "
                          f'got {mode!r}')
+
+    def _flipped_pose_maps(self, inputs: torch.Tensor) -> list:
+        """The pose maps of the horizontally flipped inputs (for the flip test)."""
+        width = inputs.shape[-1]
+        strides = self.bbox_head.prior_generator.strides
+        bad = [s for s in strides if width % s]
+        if bad:
+            raise ValueError(f'MultiTaskNet: test_cfg.flip_test needs an input width that is '
+                             f'a multiple of the strides {strides} (so that mirrored cells '
+                             f'line up), got width {width}; letterbox to a multiple of '
+                             f'{max(strides)} or set flip_test=False')
+        feats = self.extract_feat(inputs.flip(-1))
+        _, box_feats = self.bbox_head(feats)
+        return self.pose_head(feats, box_feats)
 
 
 __all__ = ['MultiTaskNet']

@@ -174,13 +174,26 @@ class AggregationPoseHead(BaseModule):
                 out.new_zeros(())
         return losses
 
-    def predict(self, maps: Sequence[torch.Tensor],
-                results: List[InstanceData]) -> List[InstanceData]:
+    def predict(self, maps: Sequence[torch.Tensor], results: List[InstanceData],
+                flipped_maps: Optional[Sequence[torch.Tensor]] = None) -> List[InstanceData]:
         """Adds ``rotations`` (K, 3, 3) and ``poses`` (K, 3: yaw, pitch, roll in degrees)
         to each image's detections, decoded at their ``anchor_inds`` or, with
         ``test_anchors='responsible'``, from the mean over their ``resp_anchors`` (a
-        detection without any keeps its own anchor's output)."""
+        detection without any keeps its own anchor's output).
+
+        ``flipped_maps`` (flip test): the pose maps of the horizontally flipped images.
+        Mirrored along the width, cell ``x`` of a map lands on cell ``x`` of ``maps``
+        (the input width must be a multiple of every stride); each anchor's output is
+        then merged with its mirror's by the codec's ``merge_flip`` (the flip rule)
+        before decoding."""
         out = self._outputs(maps).detach().float()
+        if flipped_maps is not None:
+            back = self._outputs([m.flip(-1) for m in flipped_maps]).detach().float()
+            if back.shape != out.shape:
+                raise ValueError(f'AggregationPoseHead: flipped maps give outputs of shape '
+                                 f'{tuple(back.shape)}, the maps {tuple(out.shape)}')
+            out = self.codec.merge_flip(out.reshape(-1, self.num_outputs),
+                                        back.reshape(-1, self.num_outputs)).reshape(out.shape)
         for i, inst in enumerate(results):
             preds = out[i][inst.anchor_inds]
             if self.test_anchors == 'responsible' and len(inst) > 0:

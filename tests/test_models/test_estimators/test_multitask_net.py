@@ -105,3 +105,34 @@ def test_init_weights_sets_a_low_objectness_prior():
     bias = model.bbox_head.preds[0].bias.view(3, -1)
     np.testing.assert_allclose(torch.sigmoid(bias[:, 4]).detach().numpy(), 0.01, atol=1e-3)
     assert model.pose_head.preds[0].weight.abs().max() < 0.1
+
+
+def test_flip_test_merges_each_detection_with_its_mirrored_anchor():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_multitask_cfg(representation='vector'))
+    model.eval()
+    model.bbox_head.test_cfg.update(conf_thr=0.0, score_thr=0.0)
+    data = model.data_preprocessor(batch(), False)
+    inputs = data['inputs']
+    with torch.no_grad():
+        plain = model(inputs, [s.clone() for s in data['data_samples']], mode='predict')
+        model.test_cfg = dict(flip_test=True)
+        flip = model(inputs, [s.clone() for s in data['data_samples']], mode='predict')
+        # by hand: each detection's anchor output and the mirrored anchor's output of the
+        # flipped images, merged by the codec's flip rule
+        box_maps, pose_maps = model(inputs, mode='tensor')
+        _, flipped_maps = model(inputs.flip(-1), mode='tensor')
+        metas = [s.metainfo for s in data['data_samples']]
+        anchors = [r.anchor_inds for r in model.bbox_head.predict(box_maps, metas)]
+    head = model.pose_head
+    own, back = head._outputs(pose_maps), head._outputs([m.flip(-1) for m in flipped_maps])
+    for i, (p, f) in enumerate(zip(plain, flip)):
+        assert torch.equal(p.pred_instances.bboxes, f.pred_instances.bboxes)
+        assert torch.equal(p.pred_instances.scores, f.pred_instances.scores)
+        merged = head.codec.merge_flip(own[i][anchors[i]], back[i][anchors[i]])
+        rotations, _ = head.codec.decode(merged)
+        torch.testing.assert_close(f.pred_instances.rotations, rotations, atol=1e-5, rtol=0)
+    assert not torch.allclose(plain[0].pred_instances.rotations,
+                              flip[0].pred_instances.rotations, atol=1e-3)
+    with pytest.raises(ValueError, match='multiple of the strides'):
+        model(inputs[..., :48], data['data_samples'], mode='predict')

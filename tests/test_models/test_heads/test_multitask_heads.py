@@ -223,3 +223,42 @@ def test_pose_head_responsible_test_anchors_average_then_project():
         AggregationPoseHead(representation='euler', test_anchors='responsible')
     with pytest.raises(ValueError, match='test_anchors must be'):
         AggregationPoseHead(test_anchors='all')
+
+
+def test_pose_head_flip_test_merges_mirrored_anchors_by_the_flip_rule():
+    """Cell x of the flipped pass's maps is the mirror of cell W-1-x; its output is
+    mapped back by the flip rule (S R S, S = diag(-1, 1, 1); yaw, roll -> -yaw, -roll)
+    and averaged with the anchor's own output."""
+    from mmengine.structures import InstanceData
+    s = np.diag([-1.0, 1.0, 1.0])
+    rot_a = euler_to_matrix(np.array([30.0, 10.0, 5.0]))
+    rot_c = euler_to_matrix(np.array([50.0, -4.0, 15.0]))  # the flipped pass's estimate
+    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
+                               representation='vector')
+    maps, flipped = torch.zeros(1, 9, 1, 2), torch.zeros(1, 9, 1, 2)
+    maps[0, :, 0, 0] = torch.as_tensor(rot_a.T.reshape(9), dtype=torch.float32)
+    # the head in cell 0 appears in cell 1 of the mirrored image, with pose S R S
+    flipped[0, :, 0, 1] = torch.as_tensor((s @ rot_c @ s).T.reshape(9), dtype=torch.float32)
+    inst = InstanceData()
+    inst.anchor_inds = torch.tensor([0])
+    out = head.predict([maps], [inst], flipped_maps=[flipped])[0]
+    u, _, vt = np.linalg.svd((rot_a + rot_c) / 2)
+    np.testing.assert_allclose(out.rotations[0].numpy(), u @ vt, atol=1e-5)
+    # without the flipped maps: the anchor's own output
+    alone = head.predict([maps], [InstanceData(anchor_inds=torch.tensor([0]))])[0]
+    np.testing.assert_allclose(alone.rotations[0].numpy(), rot_a, atol=1e-5)
+
+    # Euler outputs (units of angle_scale = 90 degrees) are merged on the circle.
+    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
+                               representation='euler')
+    maps, flipped = torch.zeros(1, 3, 1, 2), torch.zeros(1, 3, 1, 2)
+    maps[0, :, 0, 0] = torch.tensor([179.0, 10.0, 6.0]) / 90
+    flipped[0, :, 0, 1] = torch.tensor([179.0, 20.0, -2.0]) / 90  # back: (-179, 20, 2)
+    out = head.predict([maps], [InstanceData(anchor_inds=torch.tensor([0]))],
+                       flipped_maps=[flipped])[0]
+    yaw, pitch, roll = out.poses[0].tolist()
+    assert abs(abs(yaw) - 180.0) < 1e-3  # 179 and -179 meet at 180, not at 0
+    assert pitch == pytest.approx(15.0, abs=1e-4) and roll == pytest.approx(4.0, abs=1e-4)
+    with pytest.raises(ValueError, match='flipped maps give outputs of shape'):
+        head.predict([maps], [InstanceData(anchor_inds=torch.tensor([0]))],
+                     flipped_maps=[flipped[..., :1]])
