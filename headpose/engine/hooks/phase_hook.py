@@ -26,9 +26,9 @@ class TrainingPhaseHook(Hook):
     top-level module is frozen (``requires_grad=False``) and, with ``freeze_norm``, its
     batch norms are kept in eval mode so their statistics do not move. The phase is
     applied before each epoch (or iteration), so a resumed run continues in the right
-    phase (only the norms of frozen modules are reset each iteration, the rest is
-    done once per phase); each change is logged with the trainable and frozen modules and their
-    parameter counts. The optimizer holds every parameter from the start; frozen ones
+    phase (``requires_grad`` is set once per phase; the norms of frozen modules are put
+    back in eval mode every time); each change is logged with the trainable and frozen
+    modules and their parameter counts. The optimizer holds every parameter from the start; frozen ones
     get no gradient and are not updated.
 
     Args:
