@@ -28,8 +28,8 @@ class TrainingPhaseHook(Hook):
     applied before each epoch (or iteration), so a resumed run continues in the right
     phase (``requires_grad`` is set once per phase; the norms of frozen modules are put
     back in eval mode every time); each change is logged with the trainable and frozen
-    modules and their parameter counts. The optimizer holds every parameter from the start; frozen ones
-    get no gradient and are not updated.
+    modules and their parameter counts. The optimizer holds every parameter from the
+    start; frozen ones get no gradient and are not updated.
 
     Args:
         phases: dicts with ``begin`` (increasing, the first 0) and ``trainable`` (a
