@@ -105,9 +105,8 @@ class MultiTaskNet(BaseModel):
                              f'a multiple of the strides {strides} (so that mirrored cells '
                              f'line up), got width {width}; letterbox to a multiple of '
                              f'{max(strides)} or set flip_test=False')
-        feats = self.extract_feat(inputs.flip(-1))
-        _, box_feats = self.bbox_head(feats)
-        return self.pose_head(feats, box_feats)
+        _, pose_maps = self.forward(inputs.flip(-1), mode='tensor')
+        return pose_maps
 
 
 __all__ = ['MultiTaskNet']
