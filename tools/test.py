@@ -8,6 +8,7 @@ from mmengine.runner import Runner
 
 from headpose.utils import register_all_modules
 from headpose.utils.launch import (
+    finish_distributed,
     parse_tool_args,
     setup_run,
     tool_config,
@@ -62,7 +63,9 @@ def main(argv=None) -> dict:
     cfg = build_cfg(args)
     setup_run(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    return runner.test()
+    metrics = runner.test()
+    finish_distributed()
+    return metrics
 
 
 if __name__ == '__main__':

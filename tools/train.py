@@ -10,6 +10,7 @@ from mmengine.runner import Runner
 from headpose.utils import register_all_modules
 from headpose.utils.launch import (
     archive_previous_run,
+    finish_distributed,
     parse_tool_args,
     setup_run,
     tool_config,
@@ -65,6 +66,7 @@ def main(argv=None) -> None:
             print(f'checkpoints of an earlier run in {cfg.work_dir} were moved to {kept}')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
