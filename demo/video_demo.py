@@ -81,16 +81,13 @@ def open_capture(source: str) -> tuple:
     return cap, osp.splitext(osp.basename(source))[0], False
 
 
-def model_full_range(cfg) -> bool:
-    """Whether the model's codec reports angles in the full-range Euler branch."""
-    def find(node) -> bool:
-        if isinstance(node, dict):
-            codec = node.get('codec')
-            if isinstance(codec, dict) and codec.get('full_range'):
-                return True
-            return any(find(v) for v in node.values())
-        return False
-    return find(cfg.get('model', {}))
+def model_full_range(model) -> bool:
+    """Whether the model reports angles in the full-range Euler branch: its codec says."""
+    codec = getattr(model, 'pose_codec', None)
+    if codec is None:
+        raise ValueError(f'{type(model).__name__} has no pose_codec: cannot tell the Euler '
+                         'range of its angles')
+    return bool(codec.full_range)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -133,7 +130,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if not webcam else 0
     if args.max_frames:
         total = min(total, args.max_frames) if total > 0 else args.max_frames
-    full_range = model_full_range(model.cfg)
+    full_range = model_full_range(model)
     visualizer = HeadPoseVisualizer(name=f'video_demo_{id(args)}', draw_cube=not args.no_cube)
     writer, frames, heads, status = None, 0, 0, 0
     bar = tqdm(total=total or None, desc=name, unit='frame')

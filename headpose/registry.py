@@ -84,8 +84,11 @@ TRANSFORMS = Registry(
 MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['headpose.models'])
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=['headpose.models'])
+# Task utilities: the models' codecs, anchors and coders, and the head detectors of the
+# inference path (helpers with nothing to train, so they live in headpose.apis).
 TASK_UTILS = Registry(
-    'task util', parent=MMENGINE_TASK_UTILS, locations=['headpose.models.task_modules'])
+    'task util', parent=MMENGINE_TASK_UTILS,
+    locations=['headpose.models.task_modules', 'headpose.apis.detectors'])
 
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['headpose.evaluation'])
 EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['headpose.evaluation'])

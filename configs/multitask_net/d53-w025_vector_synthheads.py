@@ -19,18 +19,19 @@ bridge = [int(c * widen) for c in (1024, 512, 256)]
 # pretrained backbone). Of 0.25, 0.1 and 0.05, one run each, 0.1 gave the best pose
 # (matched MAE 13.49, 12.59, 13.05 with the narrower pose branch; README).
 model = dict(
-    alpha=0.1,
     backbone=dict(widen_factor=widen),
     neck=dict(in_channels=neck_in, out_channels=neck_out),
-    bbox_head=dict(in_channels=neck_out, out_channels=bridge,
-                   anchor_generator=dict(base_sizes=anchors)),
-    # Every anchor in the cell of a head's centre (all levels) learns its pose: more pose
-    # signal per image for features learnt from scratch.
-    # The pose branch's two convs twice as wide as the neck's maps (256, 128, 64 channels):
-    # the pose was underfitted (training scenes hardly better than test scenes) and the
-    # wider branch lowered the matched MAE from 12.72 to 11.54 for 4% more time (README).
-    pose_head=dict(in_channels=neck_out, box_channels=bridge, feat_channels=[256, 128, 64],
-                   train_anchors='responsible'),
+    head=dict(
+        alpha=0.1,
+        bbox_head=dict(in_channels=neck_out, out_channels=bridge,
+                       anchor_generator=dict(base_sizes=anchors)),
+        # Every anchor in the cell of a head's centre (all levels) learns its pose: more
+        # pose signal per image for features learnt from scratch. The pose branch's two
+        # convs twice as wide as the neck's maps (256, 128, 64 channels): the pose was
+        # underfitted (training scenes hardly better than test scenes) and the wider
+        # branch lowered the matched MAE from 12.72 to 11.54 for 4% more time (README).
+        pose_head=dict(in_channels=neck_out, box_channels=bridge,
+                       feat_channels=[256, 128, 64], train_anchors='responsible')),
     # each detection's pose also from the mirrored image, merged by the flip rule
     test_cfg=dict(flip_test=True))
 
@@ -75,8 +76,8 @@ test_dataloader = val_dataloader
 # 4800 iterations: 27 min 34 s on the idle 2-core CPU with torch's two threads (README),
 # within the 30-minute budget
 max_iters = 4800
-phases = [dict(begin=0, trainable=['neck', 'bbox_head']),
-          dict(begin=40, trainable=['backbone', 'neck', 'bbox_head']),
+phases = [dict(begin=0, trainable=['neck', 'head.bbox_head']),
+          dict(begin=40, trainable=['backbone', 'neck', 'head.bbox_head']),
           dict(begin=120, trainable='all')]
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [

@@ -3,6 +3,7 @@
 # error summed over the angles and the heads, per image.
 _base_ = ['./d53_v2-vector_cmu-panoptic.py']
 
-model = dict(pose_head=dict(representation='euler',
-                            loss=dict(type='SquaredErrorLoss', loss_weight=1.0),
-                            loss_orth=None))
+model = dict(head=dict(pose_head=dict(
+    codec=dict(_delete_=True, type='EulerCodec', full_range=True, angle_unit=90.0),
+    loss=dict(type='SquaredErrorLoss', loss_weight=1.0),
+    loss_orth=None)))

@@ -7,13 +7,13 @@
 #       --out data/BIWI/hpdb/annotations/coco_headpose_test.json
 _base_ = ['./d53_v2-vector_cmu-panoptic.py']
 
-model = dict(pose_head=dict(full_range=False))
+# Narrow-range data: the model reports yaw in [-90, 90] (the data sets see from their
+# labels that they are narrow-range).
+model = dict(head=dict(pose_head=dict(codec=dict(full_range=False))))
 train_dataloader = dict(
     dataset=dict(data_root='data/BIWI/hpdb/', ann_file='annotations/coco_headpose_train.json',
-                 data_prefix=dict(img=''), full_range=False))
+                 data_prefix=dict(img='')))
 val_dataloader = dict(
     dataset=dict(data_root='data/BIWI/hpdb/', ann_file='annotations/coco_headpose_test.json',
-                 data_prefix=dict(img=''), full_range=False))
+                 data_prefix=dict(img='')))
 test_dataloader = val_dataloader
-val_evaluator = dict(full_range=False)
-test_evaluator = val_evaluator

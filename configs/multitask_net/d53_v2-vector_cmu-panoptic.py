@@ -19,37 +19,43 @@ bridge = [int(c * widen) for c in (1024, 512, 256)]
 
 model = dict(
     type='MultiTaskNet',
-    alpha=0.5,
     data_preprocessor=dict(type='HeadPoseDataPreprocessor', mean=[0, 0, 0],
                            std=[255, 255, 255], bgr_to_rgb=True),
     backbone=dict(type='Darknet', depth=53, widen_factor=widen, out_indices=(3, 4, 5)),
     neck=dict(type='YOLOV3Neck', in_channels=neck_in, out_channels=neck_out),
-    bbox_head=dict(
-        type='YOLOV3Head',
-        in_channels=neck_out,
-        out_channels=bridge,
-        num_classes=1,
-        tanh_box=False,
-        anchor_generator=dict(type='YOLOAnchorGenerator', strides=(32, 16, 8),
-                              base_sizes=anchors),
-        bbox_coder=dict(type='YOLOBBoxCoder'),
-        assigner=dict(type='GridAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5, min_pos_iou=0.0),
-        loss_cls=dict(type='SigmoidBCELoss', loss_weight=1.0),
-        loss_conf=dict(type='SigmoidBCELoss', loss_weight=1.0),
-        loss_xy=dict(type='SigmoidBCELoss', loss_weight=2.0),
-        loss_wh=dict(type='SquaredErrorLoss', loss_weight=2.0),
-        test_cfg=dict(conf_thr=0.005, score_thr=0.05, nms_iou=0.45, nms_pre=1000,
-                      max_per_img=100)),
-    pose_head=dict(
-        type='AggregationPoseHead',
-        in_channels=neck_out,
-        box_channels=bridge,
-        num_anchors=3,
-        representation='vector',
-        full_range=True,
-        aggregate=True,
-        loss=dict(type='VectorMSELoss', loss_weight=1.0),
-        loss_orth=dict(type='OrthogonalityLoss', loss_weight=1.0)))
+    # The two branches and their coupling (the box branch's anchor assignment and
+    # detections handed to the pose branch) live in one head.
+    head=dict(
+        type='MultiTaskHead',
+        alpha=0.5,
+        bbox_head=dict(
+            type='YOLOV3Head',
+            in_channels=neck_out,
+            out_channels=bridge,
+            num_classes=1,
+            tanh_box=False,
+            anchor_generator=dict(type='YOLOAnchorGenerator', strides=(32, 16, 8),
+                                  base_sizes=anchors),
+            bbox_coder=dict(type='YOLOBBoxCoder'),
+            assigner=dict(type='GridAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5,
+                          min_pos_iou=0.0),
+            loss_cls=dict(type='SigmoidBCELoss', loss_weight=1.0),
+            loss_conf=dict(type='SigmoidBCELoss', loss_weight=1.0),
+            loss_xy=dict(type='SigmoidBCELoss', loss_weight=2.0),
+            loss_wh=dict(type='SquaredErrorLoss', loss_weight=2.0),
+            test_cfg=dict(conf_thr=0.005, score_thr=0.05, nms_iou=0.45, nms_pre=1000,
+                          max_per_img=100)),
+        pose_head=dict(
+            type='AggregationPoseHead',
+            in_channels=neck_out,
+            box_channels=bridge,
+            num_anchors=3,
+            # The pose representation, and the one place of the model's Euler range
+            # (yaw in (-180, 180]); data sets state the range of their labels themselves.
+            codec=dict(type='RotationVectorCodec', full_range=True),
+            aggregate=True,
+            loss=dict(type='VectorMSELoss', loss_weight=1.0),
+            loss_orth=dict(type='OrthogonalityLoss', loss_weight=1.0))))
 
 # Data: COCO-style head-pose JSON with every head's box and full-range Euler angles.
 dataset_type = 'CocoHeadPoseDataset'
@@ -76,8 +82,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, data_root=data_root,
                  ann_file='annotations/coco_style_train.json',
-                 data_prefix=dict(img='images/train/'), full_range=True,
-                 pipeline=train_pipeline))
+                 data_prefix=dict(img='images/train/'), pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
     num_workers=2,
@@ -86,17 +91,17 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root,
                  ann_file='annotations/coco_style_val.json',
-                 data_prefix=dict(img='images/val/'), full_range=True, test_mode=True,
+                 data_prefix=dict(img='images/val/'), test_mode=True,
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='CocoHeadPoseMetric', score_thr=0.3, iou_thr=0.5, full_range=True)
+val_evaluator = dict(type='CocoHeadPoseMetric', score_thr=0.3, iou_thr=0.5)
 test_evaluator = val_evaluator
 
 # Schedule (our choice; the paper gives none we could check): Adam 1e-3 with a cosine
 # decay over 100 epochs, in three phases of 10 / 20 / 70 epochs.
 max_epochs = 100
-phases = [dict(begin=0, trainable=['neck', 'bbox_head']),
-          dict(begin=10, trainable=['backbone', 'neck', 'bbox_head']),
+phases = [dict(begin=0, trainable=['neck', 'head.bbox_head']),
+          dict(begin=10, trainable=['backbone', 'neck', 'head.bbox_head']),
           dict(begin=30, trainable='all')]
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3),
                      clip_grad=dict(max_norm=10.0))

@@ -1,6 +1,7 @@
 # The paper's 300W-LP -> BIWI row: the model of r50_arccos_300wlp.py (train with that
 # config), tested on all of BIWI as preprocessed by FSA-Net (BIWI_noTrack.npz). The one
-# change: the test set, the same as in _base_/datasets/w300lp_biwi.py.
+# change: the test set (to test on the raw release instead: dict(type='BIWIDataset',
+# data_root='data/BIWI/hpdb/') with the AFLW2000 test pipeline).
 _base_ = ['./r50_arccos_300wlp.py']
 
 biwi_test_pipeline = [

@@ -3,8 +3,9 @@
 # (1 - beta) * pairwise ranking with beta = 0.5; trained on 300W-LP, tested on AFLW2000
 # (|angle| <= 99: 1,969 images). The paper's recipe: Adam, lr 1e-3, cosine decay over
 # 80 epochs, batch 128 images (64 pairs of one person), random crop / scale, Gaussian
-# noise, Gaussian blur, 224x224 input. Every other config of this folder inherits this
-# one and changes one thing (see README.md).
+# noise, Gaussian blur, 224x224 input. The model, the data and the schedule are those of
+# the _base_ files, spelled out there once; every other config of this folder inherits
+# this one and changes one thing (see README.md).
 _base_ = [
     '../_base_/models/rankpose_r50.py',
     '../_base_/datasets/w300lp_aflw2000.py',
@@ -12,23 +13,6 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-beta = 0.5
-model = dict(
-    backbone=dict(type='ResNet', depth=50, out_indices=(3, )),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='RankPoseHead',
-        in_channels=2048,
-        output_transform='arccos',  # eq. 3: arccos(W^T F) - 90 degrees
-        codec=dict(type='EulerCodec', full_range=False),
-        loss=dict(type='MSELoss', loss_weight=beta),
-        loss_rank=dict(type='PairwiseRankingLoss', loss_weight=1 - beta)))
-
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
-max_epochs = 80
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0, by_epoch=True,
-                        begin=0, end=max_epochs, convert_to_iter_based=True)]
 # 64 pairs a step: the paper's batch of 128 images. The dataloader's batch_size counts
 # pairs, so the base for --auto-scale-lr is 64 (per process x processes).
 train_dataloader = dict(batch_size=64)

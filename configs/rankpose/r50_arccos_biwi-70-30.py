@@ -1,7 +1,7 @@
 # RankPose (arccos, MSE + ranking) under the BIWI 70/30 protocol: trained on 17 raw BIWI
 # sequences, tested on the other 7 (the fixed split of headpose/datasets/biwi_split.py).
-# The one change from r50_arccos_300wlp.py: the data, the same as in
-# _base_/datasets/biwi_70_30.py (pairs = two frames of one sequence, 64 pairs a step).
+# The one change from r50_arccos_300wlp.py: the data (pairs = two frames of one sequence,
+# 64 pairs a step; head boxes are the head centres projected with BIWI's RGB intrinsics).
 _base_ = ['./r50_arccos_300wlp.py']
 
 data_root = 'data/BIWI/hpdb/'

@@ -27,8 +27,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.structures import InstanceData
 
+from headpose.models.estimators.top_down import add_crop_boxes
+from headpose.registry import TASK_UTILS
 from headpose.structures import HeadPoseDataSample
+from headpose.utils import register_all_modules
+
+from .pipeline import get_test_pipeline, is_topdown
 
 META_CONFIG = 'headpose_config'
 META_DECODED = 'headpose_decoded'
@@ -104,7 +110,6 @@ def _silenced_fds():
 
 def crop_size_of(cfg: Config) -> Tuple[int, int]:
     """The (width, height) of the crops the config's test pipeline makes (``CropHead``)."""
-    from .inference import get_test_pipeline
     for t in get_test_pipeline(cfg):
         if t.get('type') == 'CropHead':
             size = t.get('input_size', (224, 224))
@@ -131,7 +136,6 @@ def export_onnx(model: nn.Module, out_file: str, input_size: Optional[Tuple[int,
     Returns:
         Whether the decoding is inside the graph.
     """
-    from .inference import is_topdown
     if not is_topdown(model):
         raise ValueError(f'ONNX export supports top-down models (TopDownPoseEstimator); '
                          f'{type(model).__name__} is not one')
@@ -184,8 +188,8 @@ class OnnxHeadPoseModel:
     takes a model (:func:`~headpose.apis.inference_topdown`, the demos).
 
     It has the model's ``cfg`` (read from the file unless given) and a ``test_step``
-    that takes what the test pipeline packs and sets ``pred_rotation`` and
-    ``pred_pose`` on the data samples, like the PyTorch model.
+    that takes what the test pipeline packs and sets ``pred_instances`` (the crop's
+    one head) on the data samples, like the PyTorch model, and its ``pose_codec``.
 
     Args:
         onnx_file: the file written by ``tools/deployment/pytorch2onnx.py``.
@@ -224,13 +228,8 @@ class OnnxHeadPoseModel:
         self.input_name = inp.name
         self.static_batch = inp.shape[0] if isinstance(inp.shape[0], int) else None
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self._codec = None
-        if not self.decoded:
-            from headpose.registry import TASK_UTILS
-
-            from .inference import _ensure_registered
-            _ensure_registered()
-            self._codec = TASK_UTILS.build(self.cfg.model.head.get('codec',
+        register_all_modules()
+        self.pose_codec = TASK_UTILS.build(self.cfg.model.head.get('codec',
                                                                    dict(type='EulerCodec')))
 
     def eval(self) -> 'OnnxHeadPoseModel':
@@ -255,7 +254,7 @@ class OnnxHeadPoseModel:
         if self.decoded:
             named = dict(zip(self.output_names, res))
             return named['poses'], named['rotations'].reshape(-1, 3, 3)
-        rotations, poses = self._codec.decode(torch.from_numpy(res[0]).float())
+        rotations, poses = self.pose_codec.decode(torch.from_numpy(res[0]).float())
         return poses.numpy(), rotations.reshape(-1, 3, 3).numpy()
 
     def test_step(self, data: dict) -> List[HeadPoseDataSample]:
@@ -269,8 +268,9 @@ class OnnxHeadPoseModel:
         poses, rotations = self.run(crops)
         samples = data.get('data_samples') or [HeadPoseDataSample() for _ in range(len(crops))]
         for s, p, r in zip(samples, poses, rotations):
-            s.pred_pose = torch.as_tensor(p, dtype=torch.float32)
-            s.pred_rotation = torch.as_tensor(r, dtype=torch.float32)
+            s.pred_instances = add_crop_boxes(InstanceData(
+                rotations=torch.as_tensor(r, dtype=torch.float32).reshape(1, 3, 3),
+                poses=torch.as_tensor(p, dtype=torch.float32).reshape(1, 3)), s.metainfo)
         return samples
 
 

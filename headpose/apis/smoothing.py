@@ -4,8 +4,9 @@ from typing import List, Tuple
 
 import numpy as np
 
-from headpose.models.detectors.base import box_iou_np
 from headpose.structures import project_to_rotation
+
+from .detectors.base import box_iou_np
 
 
 class RotationSmoother:

@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 from headpose.registry import DATASETS
 from headpose.structures import euler_to_matrix
 
-from .ann_cache import PoseTable, load_folder_annotations, scan_folder
+from .ann_cache import PoseTable, load_folder_annotations, scan_annotated_folder
 from .base import BaseHeadPoseDataset
 from .mat_utils import landmark_bbox, pose_para_to_angles, read_mat, scale_bboxes
 
@@ -98,17 +98,9 @@ class AFLW2000Dataset(BaseHeadPoseDataset):
             raise FileNotFoundError(
                 f'AFLW2000Dataset: data_root {root!r} is not a folder; it must be the '
                 'AFLW2000 folder of the release holding image*.jpg + image*.mat')
-        listing = scan_folder(root, '.mat', '.jpg')
-        if not listing.stems:
-            raise FileNotFoundError(
-                f'AFLW2000Dataset: no .mat annotation in {root}; expected the AFLW2000-3D '
-                'release layout <data_root>/image00002.jpg + image00002.mat ... '
-                '(see docs/dataset_prepare.md)')
-        missing = [s for s in listing.stems if s not in listing.images]
-        if missing:
-            raise FileNotFoundError(
-                f'AFLW2000Dataset: {len(missing)} annotations in {root} have no image, e.g. '
-                f'{", ".join(m + ".jpg" for m in missing[:5])}')
+        listing = scan_annotated_folder(
+            root, '.mat', '.jpg', 'AFLW2000Dataset', 'the AFLW2000-3D release layout '
+            '<data_root>/image00002.jpg + image00002.mat ...')
         arrays = load_folder_annotations(
             listing, 'aflw2000', parse_aflw2000_mat, parser_version=self.PARSER_VERSION,
             data_root=root, cache=self.cache, cache_dir=self.cache_dir,

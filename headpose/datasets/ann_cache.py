@@ -83,6 +83,34 @@ def scan_folder(folder: str, ann_suffix: str, img_suffix: str) -> FolderListing:
                          frozenset(imgs))
 
 
+def scan_annotated_folder(folder: str, ann_suffix: str, img_suffix: str, who: str,
+                          expected: str) -> FolderListing:
+    """:func:`scan_folder`, checking that the folder has annotations and each an image.
+
+    Args:
+        folder: the folder.
+        ann_suffix: suffix of the annotation files.
+        img_suffix: suffix of the images.
+        who: the data set type, to name in errors.
+        expected: the layout to describe in the error for an empty folder.
+
+    Raises:
+        FileNotFoundError: no annotation in the folder, or annotations without an image
+            (naming the first five).
+    """
+    listing = scan_folder(folder, ann_suffix, img_suffix)
+    if not listing.stems:
+        raise FileNotFoundError(
+            f'{who}: no {ann_suffix} annotation in {folder} (it has {len(listing.images)} '
+            f'{img_suffix} images); expected {expected} (see docs/dataset_prepare.md)')
+    missing = [s for s in listing.stems if s not in listing.images]
+    if missing:
+        raise FileNotFoundError(
+            f'{who}: {len(missing)} annotations in {folder} have no image, e.g. '
+            f'{", ".join(m + img_suffix for m in missing[:5])}')
+    return listing
+
+
 def fingerprint(listing: FolderListing, salt: str = '') -> str:
     """A hash of the file names, sizes and modification times (and ``salt``)."""
     h = hashlib.sha1(f'{CACHE_FORMAT}|{salt}|{listing.ann_suffix}\n'.encode())
@@ -236,7 +264,8 @@ def load_folder_annotations(listing: FolderListing, kind: str,
 class PoseTable:
     """A read-only sequence of sample dicts stored as compact numpy arrays.
 
-    ``table[i]`` builds ``dict(img_path, rotation, [bbox], [identity], [img])``; slicing
+    ``table[i]`` builds ``dict(img_path, gt_rotations (1, 3, 3), [gt_bboxes (1, 4)],
+    [identity], [img])`` (one head per image); slicing
     and :meth:`take` give sub-tables. An mmengine dataset can return it from
     ``load_data_list`` (with ``serialize_data=False``): ``get_data_info`` and ``len`` then
     work unchanged.
@@ -290,9 +319,9 @@ class PoseTable:
         idx = int(idx)
         if not -len(self) <= idx < len(self):
             raise IndexError(f'sample {idx} out of range for {len(self)} samples')
-        info = dict(img_path=self.img_path(idx), rotation=self.rotations[idx].copy())
+        info = dict(img_path=self.img_path(idx), gt_rotations=self.rotations[idx][None].copy())
         if self.bboxes is not None:
-            info['bbox'] = self.bboxes[idx].copy()
+            info['gt_bboxes'] = self.bboxes[idx][None].copy()
         if self.identity_codes is not None:
             info['identity'] = self.identity(idx)
         if self.images is not None:

@@ -38,11 +38,12 @@ class BaseHeadPoseDataset(BaseDataset):
     """A dataset of head images with pose labels.
 
     Subclasses implement :meth:`load_data_list`, returning one dict per sample with at
-    least ``img_path`` (or ``img``), ``rotation`` (3x3, the canonical label), optionally
-    ``pose`` (the released (yaw, pitch, roll), kept as ``gt_pose`` so that labels outside
-    the Euler branch of ``matrix_to_euler`` stay as published), and for
-    top-down data ``bbox`` ([x1, y1, x2, y2] of the head); ``identity`` enables pairing
-    for the ranking loss (see :class:`PairDataset`). :meth:`pose_sample` helps build one.
+    least ``img_path`` (or ``img``) and the instances of the image, the same layout for
+    a head crop (one instance) and a scene (any number): ``gt_bboxes`` (K, 4)
+    [x1, y1, x2, y2] head boxes in pixels and ``gt_rotations`` (K, 3, 3), the canonical
+    labels (angles are derived from them where they are needed, in the Euler branch of
+    ``full_range``); ``identity`` enables pairing for the ranking loss (see
+    :class:`PairDataset`). :meth:`pose_sample` helps build a crop's entry.
 
     An image that cannot be read while training is logged with its path and replaced by
     another sample; the replaced paths travel in the data sample's ``replaced_images``
@@ -50,23 +51,29 @@ class BaseHeadPoseDataset(BaseDataset):
     While testing (``test_mode=True``) it is an error naming the file.
 
     Args:
-        full_range: whether the labels cover the full yaw range (-180, 180]; decides
-            the Euler branch of ``gt_pose`` (see ``matrix_to_euler``).
+        full_range: whether the labels cover the full yaw range (-180, 180]: the Euler
+            branch (see ``matrix_to_euler``) in which metrics and drawings express them.
+            It travels in each sample's meta information and in ``metainfo``.
         **kwargs: the arguments of :class:`mmengine.dataset.BaseDataset`.
     """
 
     METAINFO: dict = dict(classes=('head', ))
 
     def __init__(self, *args, full_range: bool = False, **kwargs):
-        self.full_range = full_range
+        self.full_range = bool(full_range)
         super().__init__(*args, **kwargs)
+        self._metainfo['full_range'] = self.full_range
 
     @staticmethod
     def pose_sample(img_path: Optional[str], angles: Sequence[float], where: str,
-                    **extra: Any) -> dict:
-        """One data-list entry from (yaw, pitch, roll) labels, checked and converted."""
+                    bbox: Optional[Sequence[float]] = None, **extra: Any) -> dict:
+        """One crop's data-list entry from (yaw, pitch, roll) labels (checked, converted
+        into a rotation) and its head box, as a single instance."""
         arr = check_angles(angles, where)
-        return dict(img_path=img_path, rotation=euler_to_matrix(arr), pose=arr, **extra)
+        info = dict(img_path=img_path, gt_rotations=euler_to_matrix(arr)[None], **extra)
+        if bbox is not None:
+            info['gt_bboxes'] = normalise_bbox(bbox, where)[None]
+        return info
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
@@ -78,9 +85,10 @@ class BaseHeadPoseDataset(BaseDataset):
         """The identity of sample ``idx`` (for pairing), or ``None`` if unknown."""
         return BaseDataset.get_data_info(self, idx).get('identity')
 
-    def get_rotation(self, idx: int) -> np.ndarray:
-        """The (3, 3) rotation label of sample ``idx``, without loading its image."""
-        return np.asarray(BaseDataset.get_data_info(self, idx)['rotation'], dtype=np.float64)
+    def get_rotations(self, idx: int) -> np.ndarray:
+        """The (K, 3, 3) rotation labels of sample ``idx``, without loading its image."""
+        rots = BaseDataset.get_data_info(self, idx)['gt_rotations']
+        return np.asarray(rots, dtype=np.float64).reshape(-1, 3, 3)
 
     def __getitem__(self, idx: int) -> Any:
         if not self._fully_initialized:

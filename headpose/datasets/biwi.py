@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from headpose.registry import DATASETS
 from headpose.structures import euler_to_matrix
 
-from .ann_cache import PoseTable, identity_table, load_folder_annotations, scan_folder
+from .ann_cache import PoseTable, identity_table, load_folder_annotations, scan_annotated_folder
 from .base import BaseHeadPoseDataset
 from .biwi_split import BIWI_SPLITS
 
@@ -210,17 +210,8 @@ class BIWIDataset(BaseHeadPoseDataset):
 
     def _load_sequence(self, seq: str) -> Tuple[list, Dict[str, np.ndarray]]:
         folder = osp.join(self.data_root, seq)
-        listing = scan_folder(folder, '_pose.txt', '_rgb.png')
-        if not listing.stems:
-            raise FileNotFoundError(
-                f'BIWIDataset: sequence folder {folder} has {len(listing.images)} '
-                '*_rgb.png frames but no *_pose.txt file; expected frame_XXXXX_pose.txt '
-                'beside each frame_XXXXX_rgb.png')
-        missing = [s for s in listing.stems if s not in listing.images]
-        if missing:
-            raise FileNotFoundError(
-                f'BIWIDataset: {len(missing)} pose files in {folder} have no RGB frame, e.g. '
-                f'{", ".join(m + "_rgb.png" for m in missing[:5])}')
+        listing = scan_annotated_folder(folder, '_pose.txt', '_rgb.png', 'BIWIDataset',
+                                        'frame_XXXXX_pose.txt beside each frame_XXXXX_rgb.png')
         arrays = load_folder_annotations(
             listing, 'biwi', parse_biwi_pose, parser_version=self.PARSER_VERSION,
             data_root=self.data_root, cache=self.cache, cache_dir=self.cache_dir,

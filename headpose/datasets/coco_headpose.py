@@ -70,14 +70,17 @@ class CocoHeadPoseDataset(BaseHeadPoseDataset):
         filter_empty: drop images without heads; ``None``: only when not ``test_mode``.
         min_size: smallest kept box side in pixels, after clipping.
         **kwargs: the arguments of :class:`BaseHeadPoseDataset`; ``full_range``
-            defaults to True.
+            (the Euler branch of the labels for metrics and drawings) defaults to what
+            the labels need: true if any |yaw| exceeds 90 degrees (both branches give
+            the same angles otherwise, since |pitch| <= 90 here).
     """
 
     def __init__(self, ann_file: str, data_root: str = '', data_prefix: dict = dict(img=''),
                  filter_empty: Optional[bool] = None, min_size: float = 1.0, **kwargs):
         if data_root and not osp.isdir(data_root):
             raise FileNotFoundError(f'data root not found: {data_root}')
-        kwargs.setdefault('full_range', True)
+        self._infer_range = kwargs.get('full_range') is None
+        kwargs['full_range'] = bool(kwargs.get('full_range'))
         self.filter_empty = filter_empty
         self.min_size = min_size
         self.load_report = {}
@@ -95,7 +98,7 @@ class CocoHeadPoseDataset(BaseHeadPoseDataset):
             anns_of[ann['image_id']].append(ann)
         filter_empty = (not self.test_mode) if self.filter_empty is None else self.filter_empty
         report = dict(images=len(coco['images']), heads=0, clipped=0, dropped_boxes=0,
-                      crowd=0, empty_images=0)
+                      crowd=0, empty_images=0, max_abs_yaw=0.0)
         data_list = []
         for image in coco['images']:
             boxes, rotations, ann_ids = self._parse_image(image, anns_of[image['id']], report)
@@ -110,6 +113,9 @@ class CocoHeadPoseDataset(BaseHeadPoseDataset):
                 gt_rotations=np.asarray(rotations, np.float64).reshape(-1, 3, 3),
                 ann_ids=ann_ids))
         self.load_report = report
+        if self._infer_range:  # full range exactly when a label needs it
+            self.full_range = report['max_abs_yaw'] > 90
+            self._metainfo['full_range'] = self.full_range
         self._log_report(report, filter_empty, len(data_list))
         return data_list
 
@@ -139,6 +145,9 @@ class CocoHeadPoseDataset(BaseHeadPoseDataset):
             angles.append(pose)
             ann_ids.append(ann.get('id'))
         report['heads'] += len(boxes)
+        if angles:
+            report['max_abs_yaw'] = max(report['max_abs_yaw'],
+                                        float(np.abs(np.asarray(angles)[:, 0]).max()))
         rotations = list(euler_to_matrix(np.asarray(angles).reshape(-1, 3)))
         return boxes, rotations, ann_ids
 
@@ -151,10 +160,6 @@ class CocoHeadPoseDataset(BaseHeadPoseDataset):
         bad = report['dropped_boxes'] + report['crowd'] + (
             report['empty_images'] if filter_empty else 0)
         print_log(msg, logger='current', level=logging.WARNING if bad else logging.INFO)
-
-    def get_rotation(self, idx: int) -> np.ndarray:
-        """The (K, 3, 3) rotation labels of image ``idx``."""
-        return np.asarray(self.get_data_info(idx)['gt_rotations'], np.float64)
 
 
 __all__ = ['ANGLE_LIMITS', 'CocoHeadPoseDataset', 'parse_angles']

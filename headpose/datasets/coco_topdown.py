@@ -4,7 +4,7 @@ import json
 import os.path as osp
 from typing import List
 
-from headpose.datasets.base import BaseHeadPoseDataset, normalise_bbox
+from headpose.datasets.base import BaseHeadPoseDataset
 from headpose.registry import DATASETS
 
 
@@ -71,6 +71,6 @@ class TopDownCocoDataset(BaseHeadPoseDataset):
             x, y, w, h = ann['bbox']
             data_list.append(self.pose_sample(
                 osp.join(img_dir, image['file_name']), angles, where,
-                bbox=normalise_bbox([x, y, x + w, y + h], where),
+                bbox=[x, y, x + w, y + h],
                 identity=ann.get('identity'), ann_id=ann.get('id')))
         return data_list

@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from headpose.registry import DATASETS
 from headpose.structures import euler_to_matrix
 
-from .ann_cache import PoseTable, load_folder_annotations, scan_folder
+from .ann_cache import PoseTable, load_folder_annotations, scan_annotated_folder
 from .base import BaseHeadPoseDataset
 from .mat_utils import landmark_bbox, pose_para_to_angles, read_mat, scale_bboxes
 
@@ -117,15 +117,8 @@ class W300LPDataset(BaseHeadPoseDataset):
 
     def _load_subset(self, subset: str) -> PoseTable:
         folder = osp.join(self.data_root, subset)
-        listing = scan_folder(folder, '.mat', '.jpg')
-        if not listing.stems:
-            raise FileNotFoundError(f'W300LPDataset: no .mat annotation in {folder} '
-                                    '(expected <name>.jpg + <name>.mat pairs)')
-        missing = [s for s in listing.stems if s not in listing.images]
-        if missing:
-            raise FileNotFoundError(
-                f'W300LPDataset: {len(missing)} annotations in {folder} have no image, e.g. '
-                f'{", ".join(m + ".jpg" for m in missing[:5])}')
+        listing = scan_annotated_folder(folder, '.mat', '.jpg', 'W300LPDataset',
+                                        '<name>.jpg + <name>.mat pairs')
         arrays = load_folder_annotations(
             listing, '300wlp', parse_w300lp_mat, parser_version=self.PARSER_VERSION,
             data_root=self.data_root, cache=self.cache, cache_dir=self.cache_dir,

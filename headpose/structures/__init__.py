@@ -1,22 +1,22 @@
 """Data structures and the pose core."""
 
-from .bbox import batched_nms, box_iou, clip_boxes, nms
+from .bbox import batched_nms, box_iou, clip_boxes, nms, unletterbox_boxes
 from .data_sample import HeadPoseDataSample
 from .pose import (
-                   FLIP_MATRIX,
-                   euler_to_matrix,
-                   flip_euler,
-                   flip_rotation,
-                   geodesic_distance,
-                   matrix_to_euler,
-                   project_to_rotation,
-                   rotate_in_plane,
-                   wrapped_angle_error,
+    FLIP_MATRIX,
+    euler_to_matrix,
+    flip_euler,
+    flip_rotation,
+    geodesic_distance,
+    matrix_to_euler,
+    project_to_rotation,
+    rotate_in_plane,
+    wrapped_angle_error,
 )
 
 __all__ = [
-    'FLIP_MATRIX', 'HeadPoseDataSample', 'euler_to_matrix', 'flip_euler', 'flip_rotation',
-    'geodesic_distance', 'matrix_to_euler', 'project_to_rotation', 'rotate_in_plane',
+    'FLIP_MATRIX', 'HeadPoseDataSample', 'batched_nms', 'box_iou', 'clip_boxes',
+    'euler_to_matrix', 'flip_euler', 'flip_rotation', 'geodesic_distance', 'matrix_to_euler',
+    'nms', 'project_to_rotation', 'rotate_in_plane', 'unletterbox_boxes',
     'wrapped_angle_error'
 ]
-__all__ += ['batched_nms', 'box_iou', 'clip_boxes', 'nms']

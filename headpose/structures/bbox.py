@@ -1,5 +1,6 @@
-"""Box operations in plain torch: IoU, clipping and batched non-maximum suppression."""
+"""Box operations in plain torch: IoU, clipping, undoing a letterbox, batched NMS."""
 
+import numpy as np
 import torch
 
 
@@ -33,6 +34,33 @@ def clip_boxes(boxes: torch.Tensor, height: float, width: float) -> torch.Tensor
     out = boxes.clone()
     out[..., 0::2] = out[..., 0::2].clamp(0, width)
     out[..., 1::2] = out[..., 1::2].clamp(0, height)
+    return out
+
+
+def unletterbox_boxes(boxes, meta: dict):
+    """Maps xyxy boxes from a letterboxed input back to the original image.
+
+    ``LetterBox`` scales an image by ``scale_factor`` (w, h) and pads it by
+    ``pad_param`` (top, bottom, left, right); this subtracts the left and top padding
+    and divides by the scale. A meta without those fields leaves the boxes as they are.
+
+    Args:
+        boxes: ``(..., 4)`` boxes, a tensor or anything numpy reads.
+        meta: the image's meta information.
+
+    Returns:
+        The boxes in original image pixels: a tensor for a tensor, else a float64 array.
+    """
+    is_tensor = isinstance(boxes, torch.Tensor)
+    out = boxes.clone() if is_tensor else np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    pad = meta.get('pad_param')
+    if pad is not None:
+        out = out - out.new_tensor([pad[2], pad[0], pad[2], pad[0]]) if is_tensor else \
+            out - np.array([pad[2], pad[0], pad[2], pad[0]], np.float64)
+    scale = meta.get('scale_factor')
+    if scale is not None:
+        out = out / out.new_tensor([scale[0], scale[1], scale[0], scale[1]]) if is_tensor else \
+            out / np.array([scale[0], scale[1], scale[0], scale[1]], np.float64)
     return out
 
 
@@ -94,4 +122,4 @@ def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, idxs: torch.Tensor,
     return nms(boxes + offset[:, None], scores, iou_threshold)
 
 
-__all__ = ['batched_nms', 'box_area', 'box_iou', 'clip_boxes', 'nms']
+__all__ = ['batched_nms', 'box_area', 'box_iou', 'clip_boxes', 'nms', 'unletterbox_boxes']

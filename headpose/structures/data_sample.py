@@ -1,14 +1,17 @@
 """The data sample that carries one image's labels and predictions between components.
 
-It is a plain :class:`mmengine.structures.BaseDataElement`; the fields in use are:
+It is a plain :class:`mmengine.structures.BaseDataElement` with one layout for a head
+crop (one instance) and a multi-head image (any number):
 
-* top-down (one head per crop): ``gt_rotation`` (3, 3), ``gt_pose`` (3,) = (yaw,
-  pitch, roll) in degrees, and after prediction ``pred_rotation`` / ``pred_pose``;
-* multi-head (one image, many heads): ``gt_instances`` and ``pred_instances``
-  (:class:`mmengine.structures.InstanceData` with ``bboxes``, ``rotations``,
-  ``poses``, ``labels`` and, for predictions, ``scores``).
+* ``gt_instances`` (:class:`mmengine.structures.InstanceData`): ``bboxes`` (K, 4) xyxy
+  in the input's pixels, ``rotations`` (K, 3, 3), ``labels`` (K, );
+* after prediction ``pred_instances``: ``bboxes`` (K, 4) in original image pixels,
+  ``scores`` (K, ), ``rotations`` (K, 3, 3) and ``poses`` (K, 3) = (yaw, pitch, roll) in
+  degrees, in the Euler branch of the model's codec.
 
-Meta information (``img_path``, ``ori_shape``, ``bbox``, ...) lives in ``metainfo``.
+The rotation is the label; ground-truth angles are derived from it where they are
+needed, in the branch of the meta field ``full_range``. Meta information
+(``img_path``, ``ori_shape``, ``ori_bbox``, ``full_range``, ...) lives in ``metainfo``.
 """
 
 from mmengine.structures import BaseDataElement

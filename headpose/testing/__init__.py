@@ -6,6 +6,7 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.structures import InstanceData
 
 from headpose.structures import HeadPoseDataSample, euler_to_matrix
 
@@ -38,9 +39,10 @@ def demo_batch(n: int = 4, size: int = 32, seed: int = 0, paired: bool = False,
         angles = rng.uniform(-60, 60, (n, 3))
     samples = []
     for i, a in enumerate(angles):
-        s = HeadPoseDataSample()
-        s.gt_rotation = torch.as_tensor(euler_to_matrix(a), dtype=torch.float32)
-        s.gt_pose = torch.as_tensor(a, dtype=torch.float32)
+        s = HeadPoseDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
+        s.gt_instances = InstanceData(
+            rotations=torch.as_tensor(euler_to_matrix(a), dtype=torch.float32)[None],
+            bboxes=torch.tensor([[0.0, 0.0, size, size]]))
         if paired:
             s.set_metainfo(dict(pair_role=int(i >= n // 2)))
         samples.append(s)

@@ -14,6 +14,20 @@ TINY_ANCHORS = (((40, 48), (52, 60), (60, 64)),
                 ((8, 10), (12, 14), (16, 18)))
 
 
+def pose_head_cfg(representation: str = 'vector', **kwargs) -> dict:
+    """An ``AggregationPoseHead`` config with the codec and losses of Multitask-Net's
+    ``'vector'`` (rotation vectors, vector MSE + orthogonality) or ``'euler'`` (angles in
+    units of 90 degrees, squared error) variant; ``kwargs`` override."""
+    if representation == 'vector':
+        cfg = dict(codec=dict(type='RotationVectorCodec', full_range=True))
+    elif representation == 'euler':
+        cfg = dict(codec=dict(type='EulerCodec', full_range=True, angle_unit=90.0),
+                   loss=dict(type='SquaredErrorLoss', loss_weight=1.0), loss_orth=None)
+    else:
+        raise ValueError(f"representation must be 'vector' or 'euler', got {representation!r}")
+    return dict(type='AggregationPoseHead', **cfg, **kwargs)
+
+
 def tiny_multitask_cfg(widen: float = 0.125, representation: str = 'vector',
                        aggregate: bool = True, tanh_box: bool = False,
                        alpha: float = 0.5) -> dict:
@@ -23,17 +37,19 @@ def tiny_multitask_cfg(widen: float = 0.125, representation: str = 'vector',
     bridge = [int(c * widen) for c in (1024, 512, 256)]
     return dict(
         type='MultiTaskNet',
-        alpha=alpha,
         data_preprocessor=dict(type='HeadPoseDataPreprocessor', mean=[0, 0, 0],
                                std=[255, 255, 255]),
         backbone=dict(type='Darknet', widen_factor=widen),
         neck=dict(type='YOLOV3Neck', in_channels=neck_in, out_channels=neck_out),
-        bbox_head=dict(type='YOLOV3Head', in_channels=neck_out, out_channels=bridge,
-                       tanh_box=tanh_box,
-                       anchor_generator=dict(type='YOLOAnchorGenerator', strides=(32, 16, 8),
-                                             base_sizes=TINY_ANCHORS)),
-        pose_head=dict(type='AggregationPoseHead', in_channels=neck_out, box_channels=bridge,
-                       representation=representation, aggregate=aggregate))
+        head=dict(
+            type='MultiTaskHead',
+            alpha=alpha,
+            bbox_head=dict(type='YOLOV3Head', in_channels=neck_out, out_channels=bridge,
+                           tanh_box=tanh_box,
+                           anchor_generator=dict(type='YOLOAnchorGenerator',
+                                                 strides=(32, 16, 8), base_sizes=TINY_ANCHORS)),
+            pose_head=pose_head_cfg(representation, in_channels=neck_out,
+                                    box_channels=bridge, aggregate=aggregate)))
 
 
 def multihead_sample(boxes: Sequence[Sequence[float]], angles: Sequence[Sequence[float]],
@@ -46,10 +62,9 @@ def multihead_sample(boxes: Sequence[Sequence[float]], angles: Sequence[Sequence
     gt.bboxes = torch.as_tensor(np.asarray(boxes, np.float32).reshape(-1, 4))
     ang = np.asarray(angles, np.float64).reshape(-1, 3)
     gt.rotations = torch.as_tensor(euler_to_matrix(ang), dtype=torch.float32).reshape(-1, 3, 3)
-    gt.poses = torch.as_tensor(ang, dtype=torch.float32)
     gt.labels = torch.zeros(len(ang), dtype=torch.long)
     sample.gt_instances = gt
     return sample
 
 
-__all__ = ['TINY_ANCHORS', 'multihead_sample', 'tiny_multitask_cfg']
+__all__ = ['TINY_ANCHORS', 'multihead_sample', 'pose_head_cfg', 'tiny_multitask_cfg']

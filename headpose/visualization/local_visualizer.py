@@ -7,6 +7,7 @@ import numpy as np
 from mmengine.visualization import Visualizer
 
 from headpose.registry import VISUALIZERS
+from headpose.structures import matrix_to_euler
 
 from .draw import draw_axes, draw_cube
 
@@ -56,45 +57,33 @@ class HeadPoseVisualizer(Visualizer):
         return img
 
     def draw_instances(self, img: np.ndarray, instances, color=(0, 255, 255),
-                       with_score: bool = True) -> np.ndarray:
-        """Draws every head of an ``InstanceData`` (``bboxes``, ``rotations``, ``poses``
-        and optionally ``scores``) on a BGR image in place."""
+                       with_score: bool = True, label: str = '',
+                       full_range: bool = False) -> np.ndarray:
+        """Draws every head of an ``InstanceData`` (``bboxes``, ``rotations``, and
+        optionally ``poses`` and ``scores``) on a BGR image in place. Without ``poses``
+        the angles written are those of the rotations in the branch of ``full_range``."""
         for i in range(len(instances)):
-            label = ''
+            text = label
             if with_score and 'scores' in instances:
-                label = f'{float(instances.scores[i]):.2f} '
-            self.draw_head(img, _np(instances.rotations[i]), _np(instances.bboxes[i]),
-                           _np(instances.poses[i]), label, color)
+                text += f'{float(instances.scores[i]):.2f} '
+            rot = _np(instances.rotations[i])
+            angles = _np(instances.poses[i]) if 'poses' in instances else \
+                matrix_to_euler(rot, full_range)
+            self.draw_head(img, rot, _np(instances.bboxes[i]), angles, text, color)
         return img
 
     def draw_sample(self, image: np.ndarray, data_sample=None, draw_gt: bool = True,
                     draw_pred: bool = True) -> np.ndarray:
-        """Returns a copy of ``image`` (BGR) with the sample's ground truth and predictions.
-
-        Top-down samples (``gt_rotation`` / ``pred_rotation``) are drawn in the
-        ``bbox`` of their meta information (the whole image without one); multi-head
-        samples (``gt_instances`` / ``pred_instances``) in their own boxes. Ground
-        truth is grey, predictions yellow.
-        """
+        """Returns a copy of ``image`` (BGR) with the sample's ground truth
+        (``gt_instances``, grey) and predictions (``pred_instances``, yellow), each head
+        in its own box; a head crop is an image with one instance."""
         img = np.ascontiguousarray(image.copy())
         if data_sample is None:
             return img
-        bbox = data_sample.metainfo.get('bbox')
-        if bbox is None:
-            bbox = (0, 0, img.shape[1], img.shape[0])
-        if draw_gt and 'gt_rotation' in data_sample:
-            self.draw_head(img, _np(data_sample.gt_rotation), bbox,
-                           _np(data_sample.gt_pose) if 'gt_pose' in data_sample else None,
-                           'gt ', GT_COLOR)
-        if draw_pred and 'pred_rotation' in data_sample:
-            self.draw_head(img, _np(data_sample.pred_rotation), bbox, None, '', PRED_COLOR)
-            if 'pred_pose' in data_sample:
-                pose = _np(data_sample.pred_pose)
-                cv2.putText(img, 'pred y{:.0f} p{:.0f} r{:.0f}'.format(*pose),
-                            (int(bbox[0]), int(bbox[3]) + 14), cv2.FONT_HERSHEY_SIMPLEX,
-                            max(0.3, (bbox[2] - bbox[0]) / 250), PRED_COLOR, 1, cv2.LINE_AA)
+        full_range = bool(data_sample.metainfo.get('full_range', False))
         if draw_gt and 'gt_instances' in data_sample:
-            self.draw_instances(img, data_sample.gt_instances, GT_COLOR, with_score=False)
+            self.draw_instances(img, data_sample.gt_instances, GT_COLOR, with_score=False,
+                                label='gt ', full_range=full_range)
         if draw_pred and 'pred_instances' in data_sample:
             self.draw_instances(img, data_sample.pred_instances, PRED_COLOR)
         return img

@@ -10,7 +10,7 @@ import pytest
 import scipy.io as sio
 
 from headpose.apis import build_detector
-from headpose.models.detectors import (
+from headpose.apis.detectors import (
     FileBoxDetector,
     HaarCascadeDetector,
     box_iou_np,

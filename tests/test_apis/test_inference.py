@@ -113,7 +113,7 @@ def test_crop_is_made_by_the_config_test_pipeline(model, image, monkeypatch):
     inference_topdown(model, image, bboxes=[box])
     size = [t for t in model.cfg.test_pipeline if t['type'] == 'CropHead'][0]
     expected = CropHead(input_size=size['input_size'], padding=size['padding'])(
-        dict(img=image.copy(), bbox=box))['img']
+        dict(img=image.copy(), gt_bboxes=box[None]))['img']
     assert np.array_equal(seen[0].numpy().transpose(1, 2, 0), expected)
 
 

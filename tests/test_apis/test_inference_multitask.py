@@ -29,8 +29,8 @@ def _multitask_cfg():
 def test_inference_multitask(image, monkeypatch):
     cfg = _multitask_cfg()
     mt = init_model(cfg)
-    mt.bbox_head.test_cfg['score_thr'] = 0.0  # random weights: keep every candidate
-    mt.bbox_head.test_cfg['conf_thr'] = 0.0
+    mt.head.bbox_head.test_cfg['score_thr'] = 0.0  # random weights: keep every candidate
+    mt.head.bbox_head.test_cfg['conf_thr'] = 0.0
     res = inference_multitask(mt, image)
     inst = res.pred_instances
     k = len(inst)
@@ -46,11 +46,11 @@ def test_inference_multitask(image, monkeypatch):
     with pytest.raises(ValueError, match='finds heads itself'):
         inference_model(mt, image, detector='haar')
     # A Multitask-Net as the detector of the top-down path.
-    from headpose.models.detectors import MultitaskNetDetector
+    from headpose.apis.detectors import MultitaskNetDetector
     boxes = MultitaskNetDetector(model=mt, score_thr=thr)(image, None)
     assert boxes.shape[1] == 5 and len(boxes) == len(kept)
     assert (np.diff(boxes[:, 4]) <= 0).all()
-    import headpose.apis.detectors as detectors
+    import headpose.apis.detectors.builder as detectors
     made = []
     monkeypatch.setattr(detectors, 'MultitaskNetDetector',
                         lambda *args, **kwargs: made.append((args, kwargs)))

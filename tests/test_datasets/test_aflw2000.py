@@ -51,7 +51,7 @@ def test_real_samples_give_the_readme_labels(tmp_path):
     for i in range(3):
         info = ds.get_data_info(i)
         name = osp.splitext(osp.basename(info['img_path']))[0]
-        np.testing.assert_allclose(matrix_to_euler(info['rotation']), README_LABELS[name],
+        np.testing.assert_allclose(matrix_to_euler(info['gt_rotations'][0]), README_LABELS[name],
                                    atol=1e-3)
         assert info.get('identity') is None
 
@@ -64,10 +64,10 @@ def test_boxes_from_pt3d_68_or_the_visible_pt2d_points(tmp_path):
     by_2d = AFLW2000Dataset(bbox_source='pt2d', **kw)
     mat = sio.loadmat(osp.join(REAL_AFLW, 'image00251.mat'))
     x, y = mat['pt3d_68'][0], mat['pt3d_68'][1]
-    np.testing.assert_allclose(by_3d.get_data_info(1)['bbox'],
+    np.testing.assert_allclose(by_3d.get_data_info(1)['gt_bboxes'][0],
                                [x.min(), y.min(), x.max(), y.max()], atol=1e-3)
     # image00251 has invisible pt2d points stored as (-1, 452): they are left out.
-    box = by_2d.get_data_info(1)['bbox']
+    box = by_2d.get_data_info(1)['gt_bboxes'][0]
     visible = mat['pt2d'][:, mat['pt2d'][0] >= 0]
     np.testing.assert_allclose(box, [visible[0].min(), visible[1].min(), visible[0].max(),
                                      visible[1].max()], atol=1e-3)

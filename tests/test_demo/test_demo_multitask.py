@@ -30,8 +30,8 @@ def multitask(tmp_path_factory):
                         reason='MultiTaskNet is not importable yet')
     from headpose.testing.multitask_net import tiny_multitask_cfg
     model_cfg = tiny_multitask_cfg()
-    model_cfg['bbox_head']['test_cfg'] = dict(conf_thr=0.0, score_thr=0.0, nms_iou=0.45,
-                                              nms_pre=100, max_per_img=5)
+    model_cfg['head']['bbox_head']['test_cfg'] = dict(
+        conf_thr=0.0, score_thr=0.0, nms_iou=0.45, nms_pre=100, max_per_img=5)
     cfg = Config(dict(default_scope='headpose', model=model_cfg,
                       test_pipeline=[dict(type='LoadImage'),
                                      dict(type='LetterBox', scale=(64, 64)),

@@ -95,3 +95,15 @@ def test_bad_sources(ckpt, tmp_path, capsys):
     assert 'cannot open webcam 57' in capsys.readouterr().err
     assert demo.main(['0', CONFIG, ckpt, '--smooth', '1.5']) == 2
     assert 'momentum' in capsys.readouterr().err
+
+
+def test_smoothing_reads_the_range_from_the_model_codec():
+    """The Euler range of the smoothed angles is the model's codec's: the CMU Panoptic
+    config (codec inside the Multitask-Net head) reports full-range yaw, the quick start
+    narrow yaw. (The demo used to search the config for a codec with full_range and
+    found none in the CMU config: it wrote narrow-range angles for a full-range model.)"""
+    cmu = init_model(osp.join(REPO_ROOT, 'configs/multitask_net/d53_v2-vector_cmu-panoptic.py'))
+    assert demo.model_full_range(cmu) is True
+    assert demo.model_full_range(init_model(CONFIG)) is False
+    with pytest.raises(ValueError, match='no pose_codec'):
+        demo.model_full_range(object())

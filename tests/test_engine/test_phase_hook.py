@@ -112,3 +112,20 @@ def test_bad_phases():
         hook.before_train_iter(runner(), 0)
 
 
+
+
+def test_deeper_modules_by_path():
+    # Only the pose head's convolution trains: its batch norm stays frozen and in eval.
+    hook = TrainingPhaseHook([dict(begin=0, trainable=['pose_head.0'])])
+    r = runner()
+    r.model.train()
+    hook.before_train_iter(r, 0)
+    grads = {n for n, p in r.model.named_parameters() if p.requires_grad}
+    assert grads == {'pose_head.0.weight', 'pose_head.0.bias'}
+    assert not r.model.pose_head[1].training and not r.model.backbone[1].training
+    assert r.logger.lines[0] == ('training phase 1/1 from epoch 0: trainable: pose_head.0 (45); '
+                                 'frozen: backbone (120), neck (20), bbox_head (30), '
+                                 'pose_head.1 (18)')
+    with pytest.raises(KeyError, match=r"no module\(s\) \['pose_head.7'\]"):
+        TrainingPhaseHook([dict(begin=0, trainable=['pose_head.7'])]).before_train_iter(
+            runner(), 0)

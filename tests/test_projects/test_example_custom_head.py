@@ -90,12 +90,12 @@ def test_head_loss_gradient_and_predict(plugin):
     losses['loss_rotation'].backward()
     assert head.mlp[0].weight.grad.abs().sum() > 0
     # The loss is the mean geodesic angle between the decoded and the true rotations.
-    samples = head.predict(feats, batch['data_samples'])
-    pred = torch.stack([s.pred_rotation for s in samples])
-    gt = torch.stack([s.gt_rotation for s in samples])
+    results = head.predict(feats, batch['data_samples'])
+    pred = torch.cat([r.rotations for r in results])
+    gt = torch.cat([s.gt_instances.rotations for s in batch['data_samples']])
     expected = geodesic_distance(pred, gt).mean().item()
     assert math.degrees(losses['loss_rotation'].item()) == pytest.approx(expected, abs=0.05)
-    assert samples[0].pred_pose.shape == (3, )
+    assert results[0].poses.shape == (1, 3)
     torch.testing.assert_close(torch.det(pred), torch.ones(4), atol=1e-5, rtol=0)
 
 

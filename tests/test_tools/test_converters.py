@@ -40,8 +40,8 @@ def assert_round_trip(json_file, data_root, dataset):
     for i in range(len(dataset)):
         ours, back = dataset.get_data_info(i), coco.get_data_info(i)
         assert osp.normpath(back['img_path']) == osp.normpath(ours['img_path'])
-        np.testing.assert_allclose(back['rotation'], ours['rotation'], atol=1e-9)
-        np.testing.assert_allclose(back['bbox'], ours['bbox'], atol=1e-3)
+        np.testing.assert_allclose(back['gt_rotations'][0], ours['gt_rotations'][0], atol=1e-9)
+        np.testing.assert_allclose(back['gt_bboxes'][0], ours['gt_bboxes'][0], atol=1e-3)
         if ours.get('identity') is not None:
             assert back['identity'] == ours['identity']
 

@@ -34,12 +34,13 @@ from mmengine.analysis import get_model_complexity_info
 from mmengine.config import DictAction
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
+from mmengine.structures import InstanceData
 from terminaltables import AsciiTable
 from tqdm import tqdm
 
 from headpose.models import optimize_for_inference, to_channels_last
 from headpose.registry import DATASETS, MODELS
-from headpose.structures import HeadPoseDataSample, euler_to_matrix
+from headpose.structures import HeadPoseDataSample, euler_to_matrix, matrix_to_euler
 from headpose.utils import register_all_modules
 from headpose.utils.launch import load_config
 from headpose.utils.malloc import apply_malloc_cfg
@@ -128,8 +129,9 @@ def synthetic_batch(n: int, size: tuple, seed: int = 0, paired: bool = True) -> 
     imgs, samples = [], []
     for i in range(n):
         s = HeadPoseDataSample()
-        s.gt_rotation = torch.as_tensor(euler_to_matrix(angles[i]), dtype=torch.float32)
-        s.gt_pose = torch.as_tensor(angles[i], dtype=torch.float32)
+        s.gt_instances = InstanceData(
+            rotations=torch.as_tensor(euler_to_matrix(angles[i]), dtype=torch.float32)[None],
+            bboxes=torch.tensor([[0.0, 0.0, size[-1], size[-2]]]))
         if paired:
             s.set_metainfo(dict(pair_role=int(i >= n // 2)))
         samples.append(s)
@@ -238,7 +240,8 @@ def bench_train(cfg, args, size) -> dict:
     bare.train()
     bare_opt = torch.optim.Adam(bare.parameters(), lr=1e-3)
     x = bare.data_preprocessor(batch, True)['inputs'].clone()
-    targets = torch.stack([s.gt_pose for half in batch['data_samples'] for s in half])
+    targets = matrix_to_euler(torch.cat([s.gt_instances.rotations for half in
+                                         batch['data_samples'] for s in half]).double()).float()
     half = n // 2
 
     def bare_step():

@@ -26,18 +26,8 @@ from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from headpose.structures import matrix_to_euler  # noqa: E402
 from headpose.utils.launch import load_config  # noqa: E402
-
-
-def head_box(sample, img: np.ndarray):
-    """The box to draw a top-down sample's head in, in the coordinates of ``img``.
-
-    ``bbox`` is in the pixels of the pipeline's output (``CropHead`` maps it into the
-    crop); without one, the whole image.
-    """
-    h, w = img.shape[:2]
-    bbox = sample.metainfo.get('bbox')
-    return tuple(float(v) for v in bbox) if bbox is not None else (0, 0, w, h)
 
 
 def draw_item(visualizer, item: dict) -> np.ndarray:
@@ -51,16 +41,13 @@ def draw_item(visualizer, item: dict) -> np.ndarray:
         scale = max(1, int(math.ceil(160 / max(img.shape[:2]))))  # small crops: enlarge
         if scale > 1:
             img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-        if 'gt_rotation' in sample:
-            box = [v * scale for v in head_box(sample, img[::scale, ::scale])]
-            visualizer.draw_head(img, sample.gt_rotation.numpy(), box,
-                                 sample.gt_pose.numpy(), '', (255, 255, 255))
-        if 'gt_instances' in sample:
+        if 'gt_instances' in sample:  # a crop's one head or a scene's many
+            full_range = bool(sample.metainfo.get('full_range', False))
             inst = sample.gt_instances
             for i in range(len(inst)):
-                visualizer.draw_head(img, inst.rotations[i].numpy(),
-                                     inst.bboxes[i].numpy() * scale, inst.poses[i].numpy(),
-                                     '', (255, 255, 255))
+                rot = inst.rotations[i].numpy()
+                visualizer.draw_head(img, rot, inst.bboxes[i].numpy() * scale,
+                                     matrix_to_euler(rot, full_range), '', (255, 255, 255))
         tiles.append(img)
     height = max(t.shape[0] for t in tiles)
     tiles = [cv2.copyMakeBorder(t, 0, height - t.shape[0], 0, 4, cv2.BORDER_CONSTANT)

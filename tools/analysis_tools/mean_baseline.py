@@ -26,7 +26,7 @@ def labels_of(dataset_cfg: dict) -> np.ndarray:
     while hasattr(dataset, 'dataset'):  # unwrap PairDataset and similar wrappers
         dataset = dataset.dataset
     dataset.full_init()
-    rots = np.stack([dataset.get_rotation(i) for i in range(len(dataset))])
+    rots = np.concatenate([dataset.get_rotations(i) for i in range(len(dataset))])
     return matrix_to_euler(rots, getattr(dataset, 'full_range', False))
 
 

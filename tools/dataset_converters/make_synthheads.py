@@ -52,8 +52,9 @@ def main(argv=None) -> str:
         info = dataset.get_data_info(idx)
         name = f'{idx:06d}.png'
         cv2.imwrite(osp.join(args.out_dir, 'images', name), info['img'])
-        yaw, pitch, roll = matrix_to_euler(np.asarray(info['rotation']), full_range).tolist()
-        x1, y1, x2, y2 = np.asarray(info['bbox'], dtype=float).tolist()
+        yaw, pitch, roll = matrix_to_euler(np.asarray(info['gt_rotations'][0]),
+                                           full_range).tolist()
+        x1, y1, x2, y2 = np.asarray(info['gt_bboxes'][0], dtype=float).tolist()
         h, w = info['img'].shape[:2]
         images.append(dict(file_name=name, height=h, width=w, id=idx))
         annotations.append(dict(

@@ -86,8 +86,8 @@ def torch_decode(model, crops: np.ndarray) -> tuple:
                 data_samples=[HeadPoseDataSample() for _ in crops])
     with torch.no_grad():
         out = model.test_step(data)
-    return (np.stack([s.pred_pose.numpy() for s in out]),
-            np.stack([s.pred_rotation.numpy() for s in out]))
+    return (np.concatenate([s.pred_instances.poses.numpy() for s in out]),
+            np.concatenate([s.pred_instances.rotations.numpy() for s in out]))
 
 
 def dataset_crops(cfg, n: int) -> Optional[np.ndarray]:

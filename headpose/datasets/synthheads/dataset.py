@@ -45,7 +45,7 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
             drawn among the samples of one identity.
         seed: the seed of the split.
         img_size: side of the rendered square crop, in pixels.
-        yaw_range: yaw range in degrees; beyond (-90, 90) set ``full_range=True``.
+        yaw_range: yaw range in degrees; beyond (-90, 90) ``full_range`` defaults to True.
         pitch_range: pitch range in degrees.
         roll_range: roll range in degrees.
         pitch_std: if given, pitch is normal with this deviation (clipped to its range)
@@ -72,6 +72,7 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         self.stds = (pitch_std, roll_std)
         self.cache = cache
         self._images = {}
+        kwargs.setdefault('full_range', max(abs(float(v)) for v in yaw_range) > 90)
         self._identities = {}
         super().__init__(**kwargs)
 
@@ -79,8 +80,9 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         rng = np.random.default_rng([self.seed, 0])
         poses = sample_poses(rng, self.num_samples, *self.ranges, *self.stds)
         rotations = euler_to_matrix(poses)
-        return [dict(img_path=f'synthheads/seed{self.seed}/{i:06d}.png', rotation=rotations[i],
-                     identity=i % self.num_identities) for i in range(self.num_samples)]
+        return [dict(img_path=f'synthheads/seed{self.seed}/{i:06d}.png',
+                     gt_rotations=rotations[i][None], identity=i % self.num_identities)
+                for i in range(self.num_samples)]
 
     def identity_params(self, identity: int) -> dict:
         """The appearance of one person, a pure function of (seed, identity)."""
@@ -94,7 +96,7 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         info = info if info is not None else super().get_data_info(idx)
         if self.cache and idx in self._images:
             return self._images[idx]
-        out = render_head(self.identity_params(info['identity']), info['rotation'],
+        out = render_head(self.identity_params(info['identity']), info['gt_rotations'][0],
                           size=self.img_size, rng=np.random.default_rng([self.seed, 2, idx]))
         if self.cache:
             self._images[idx] = out
@@ -104,5 +106,5 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         info = super().get_data_info(idx)
         img, bbox = self.render(idx, info)
         info['img'] = img
-        info['bbox'] = np.asarray(bbox, dtype=np.float32)
+        info['gt_bboxes'] = np.asarray(bbox, dtype=np.float32).reshape(1, 4)
         return info

@@ -2,13 +2,12 @@
 
 import mmcv.transforms  # noqa: F401
 
+from .detection import FilterHeads, LetterBox, PhotoMetricDistortion, RandomAffine
 from .formatting import PackHeadPoseInputs
 from .geometric import CropHead, RandomFlip
 from .loading import LoadImage
 from .photometric import GaussianBlur, GaussianNoise
 
-__all__ = ['CropHead', 'GaussianBlur', 'GaussianNoise', 'LoadImage', 'PackHeadPoseInputs',
+__all__ = ['CropHead', 'FilterHeads', 'GaussianBlur', 'GaussianNoise', 'LetterBox',
+           'LoadImage', 'PackHeadPoseInputs', 'PhotoMetricDistortion', 'RandomAffine',
            'RandomFlip']
-from .detection import FilterHeads, LetterBox, PhotoMetricDistortion, RandomAffine  # noqa: E402
-
-__all__ += ['FilterHeads', 'LetterBox', 'PhotoMetricDistortion', 'RandomAffine']

@@ -9,7 +9,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import InstanceData
 
 from headpose.registry import TRANSFORMS
-from headpose.structures import HeadPoseDataSample, matrix_to_euler
+from headpose.structures import HeadPoseDataSample
 
 
 def to_chw(img: np.ndarray) -> np.ndarray:
@@ -33,49 +33,37 @@ def _float_tensor(value) -> torch.Tensor:
 class PackHeadPoseInputs(BaseTransform):
     """Packs the image as a (C, H, W) uint8 tensor and the labels into a data sample.
 
-    Top-down samples (``rotation`` in the results) get ``gt_rotation`` and ``gt_pose``
-    (yaw, pitch, roll in degrees): the released angles (``pose``) when the dataset gives
-    them and no transform has dropped them, else the angles of the rotation in the Euler
-    branch given by ``full_range``. Multi-head samples (``gt_rotations``, optionally
-    ``gt_poses``) get ``gt_instances``. A transform that changes a rotation in a way
-    the angles cannot follow exactly (e.g. an in-plane rotation) must set ``pose`` /
-    ``gt_poses`` to ``None``.
+    One layout for a head crop and a scene: the instances ``gt_bboxes`` (K, 4) and
+    ``gt_rotations`` (K, 3, 3) of the results become ``gt_instances`` (``bboxes``,
+    ``rotations`` and ``labels``, all heads of class 0). The rotation is the one label;
+    angles are derived from it where they are needed (metrics, drawings), in the Euler
+    branch of the sample's ``full_range``. Without ``gt_rotations`` (inference) there is
+    no ``gt_instances``.
 
     Args:
         meta_keys: keys of the results copied into the data sample's meta information.
     """
 
     def __init__(self, meta_keys: Sequence[str] = (
-            'img_path', 'sample_idx', 'ori_shape', 'img_shape', 'bbox', 'ori_bbox', 'crop_bbox',
-            'flip',
-            'identity', 'full_range', 'scale_factor', 'pad_param')):
+            'img_path', 'sample_idx', 'ori_shape', 'img_shape', 'ori_bbox', 'crop_bbox',
+            'bbox_score', 'flip', 'identity', 'full_range', 'scale_factor', 'pad_param')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
         img = to_chw(results['img'])
         sample = HeadPoseDataSample()
-        full_range = bool(results.get('full_range', False))
-        if results.get('rotation') is not None:
-            rot = _float_tensor(results['rotation'])
-            sample.gt_rotation = rot
-            if results.get('pose') is not None:  # the released angles, kept as published
-                sample.gt_pose = _float_tensor(results['pose'])
-            else:
-                sample.gt_pose = matrix_to_euler(rot.double(), full_range).float()
         if results.get('gt_rotations') is not None:
-            rots = torch.as_tensor(np.asarray(results['gt_rotations']),
-                                   dtype=torch.float32).reshape(-1, 3, 3)
-            inst = InstanceData()
-            inst.bboxes = torch.as_tensor(np.asarray(results['gt_bboxes']),
-                                          dtype=torch.float32).reshape(-1, 4)
-            inst.rotations = rots
-            if results.get('gt_poses') is not None:
-                inst.poses = torch.as_tensor(np.asarray(results['gt_poses']),
-                                             dtype=torch.float32).reshape(-1, 3)
-            else:
-                inst.poses = matrix_to_euler(rots.double(), full_range).float().reshape(-1, 3)
-            inst.labels = torch.zeros(len(rots), dtype=torch.long)
-            sample.gt_instances = inst
+            rots = _float_tensor(results['gt_rotations']).reshape(-1, 3, 3)
+            boxes = results.get('gt_bboxes')
+            if boxes is None:  # a crop that is the whole image
+                h, w = results['img'].shape[:2]
+                boxes = np.tile(np.array([0, 0, w, h], np.float32), (len(rots), 1))
+            boxes = _float_tensor(boxes).reshape(-1, 4)
+            if len(boxes) != len(rots):
+                raise ValueError(f'{results.get("img_path") or "image"}: {len(boxes)} '
+                                 f'gt_bboxes but {len(rots)} gt_rotations')
+            sample.gt_instances = InstanceData(
+                bboxes=boxes, rotations=rots, labels=torch.zeros(len(rots), dtype=torch.long))
         # What set_metainfo does, without its deep copy (a third of the packing's time):
         # arrays and lists are copied, so no sample shares them with the dataset.
         for key in self.meta_keys:

@@ -7,7 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from headpose.registry import TRANSFORMS
-from headpose.structures import flip_euler, flip_rotation
+from headpose.structures import flip_rotation
 
 
 def crop_matrix(center: np.ndarray, size: float, out_size: Tuple[int, int]) -> np.ndarray:
@@ -39,6 +39,9 @@ class CropHead(BaseTransform):
     ``scale_range`` and the centre shifted by up to ``shift`` times the side. Cropping
     and resizing move and scale the image only, so the pose label does not change.
 
+    The head box is the crop's one instance, ``gt_bboxes`` (1, 4) (at inference the
+    detector's box is passed the same way); without one the whole image is the head.
+
     The square is snapped to whole pixels (its corner and side rounded: at most half a
     pixel of the original image); when it lies inside the image it is cut out and
     resized (``cv2.resize``, bilinear), else it is warped (``cv2.warpAffine``, bilinear,
@@ -67,10 +70,15 @@ class CropHead(BaseTransform):
     def transform(self, results: dict) -> dict:
         img = results['img']
         h, w = img.shape[:2]
-        bbox = results.get('bbox')
-        if bbox is None:
-            bbox = np.array([0, 0, w, h], dtype=np.float32)
-        x1, y1, x2, y2 = (float(v) for v in np.asarray(bbox).reshape(4))
+        boxes = results.get('gt_bboxes')
+        if boxes is None:
+            boxes = np.array([[0, 0, w, h]], dtype=np.float32)
+        boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        if len(boxes) != 1:
+            raise ValueError(f'CropHead: a crop is cut around one head, but '
+                             f'{results.get("img_path") or "the image"} has {len(boxes)} '
+                             'gt_bboxes; give one box per sample')
+        x1, y1, x2, y2 = (float(v) for v in boxes[0])
         cx, cy = (x1 + x2) / 2.0, (y1 + y2) / 2.0
         size = self.padding * max(x2 - x1, y2 - y1)
         if self.scale_range != (1.0, 1.0):
@@ -96,8 +104,8 @@ class CropHead(BaseTransform):
         # crop_matrix's: (x - x0) * out_w / side.
         results['ori_bbox'] = np.array([x1, y1, x2, y2], dtype=np.float32)
         sx, sy = out_w / side, out_h / side
-        results['bbox'] = np.array([(x1 - x0) * sx, (y1 - y0) * sy, (x2 - x0) * sx,
-                                    (y2 - y0) * sy], dtype=np.float32)
+        results['gt_bboxes'] = np.array([[(x1 - x0) * sx, (y1 - y0) * sy, (x2 - x0) * sx,
+                                          (y2 - y0) * sy]], dtype=np.float32)
         return results
 
     def __repr__(self) -> str:
@@ -109,10 +117,9 @@ class CropHead(BaseTransform):
 class RandomFlip(BaseTransform):
     """Flips the image horizontally with probability ``prob`` and applies the pose flip rule.
 
-    The rotation becomes ``S R S`` with ``S = diag(-1, 1, 1)``, and released angles
-    (``pose``, ``gt_poses``) become (-yaw, pitch, -roll), the same rule; boxes are
-    mirrored. Handles a single head (``rotation``, ``bbox``, ``pose``) and many
-    (``gt_rotations``, ``gt_bboxes``, ``gt_poses``).
+    Each head's rotation (``gt_rotations``) becomes ``S R S`` with
+    ``S = diag(-1, 1, 1)`` (in angles: yaw -> -yaw, roll -> -roll) and its box
+    (``gt_bboxes``) is mirrored; a crop and a scene are the same to it.
 
     Args:
         prob: probability of flipping.
@@ -131,17 +138,13 @@ class RandomFlip(BaseTransform):
         img = results['img']
         w = img.shape[1]
         results['img'] = np.ascontiguousarray(img[:, ::-1])
-        for key in ('rotation', 'gt_rotations'):
-            if results.get(key) is not None:
-                results[key] = flip_rotation(np.asarray(results[key], dtype=np.float64))
-        for key in ('pose', 'gt_poses'):  # released angles: the same rule, exactly
-            if results.get(key) is not None:
-                results[key] = flip_euler(np.asarray(results[key], dtype=np.float64))
-        for key in ('bbox', 'gt_bboxes'):
-            if results.get(key) is not None:
-                box = np.asarray(results[key], dtype=np.float32).copy()
-                box[..., [0, 2]] = w - box[..., [2, 0]]
-                results[key] = box
+        if results.get('gt_rotations') is not None:
+            results['gt_rotations'] = flip_rotation(
+                np.asarray(results['gt_rotations'], dtype=np.float64))
+        if results.get('gt_bboxes') is not None:
+            box = np.asarray(results['gt_bboxes'], dtype=np.float32).copy()
+            box[..., [0, 2]] = w - box[..., [2, 0]]
+            results['gt_bboxes'] = box
         return results
 
     def __repr__(self) -> str:

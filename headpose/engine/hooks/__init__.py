@@ -2,12 +2,10 @@
 
 from .bad_image_hook import BadImageReportHook
 from .inference_speed_hook import InferenceSpeedHook
+from .phase_hook import TrainingPhaseHook
 from .rng_state_hook import RNGStateHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .visualization_hook import HeadPoseVisualizationHook
 
 __all__ = ['BadImageReportHook', 'HeadPoseVisualizationHook', 'InferenceSpeedHook',
-           'RNGStateHook', 'SafeCheckpointHook']
-from .phase_hook import TrainingPhaseHook  # noqa: E402
-
-__all__ += ['TrainingPhaseHook']
+           'RNGStateHook', 'SafeCheckpointHook', 'TrainingPhaseHook']

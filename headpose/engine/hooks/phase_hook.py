@@ -8,11 +8,11 @@ from mmengine.model import is_model_wrapper
 
 from headpose.registry import HOOKS
 
-#: Multitask-Net's three phases, by module name: (1) the box branch, (2) the box branch
+#: Multitask-Net's three phases, by module path: (1) the box branch, (2) the box branch
 #: and the backbone, (3) everything.
 MULTITASK_NET_PHASES = (
-    dict(begin=0, trainable=['neck', 'bbox_head']),
-    dict(begin=10, trainable=['backbone', 'neck', 'bbox_head']),
+    dict(begin=0, trainable=['neck', 'head.bbox_head']),
+    dict(begin=10, trainable=['backbone', 'neck', 'head.bbox_head']),
     dict(begin=20, trainable='all'),
 )
 
@@ -21,11 +21,12 @@ MULTITASK_NET_PHASES = (
 class TrainingPhaseHook(Hook):
     """Runs one schedule as consecutive phases, each training only some parameter groups.
 
-    A phase starts at epoch (or iteration) ``begin`` and lists the top-level modules
-    of the model whose parameters are trained (``'all'``: every module); every other
-    top-level module is frozen (``requires_grad=False``) and, with ``freeze_norm``, its
-    batch norms are kept in eval mode so their statistics do not move. The phase is
-    applied before each epoch (or iteration), so a resumed run continues in the right
+    A phase starts at epoch (or iteration) ``begin`` and lists the modules of the model
+    whose parameters are trained, by path (``'backbone'``, ``'head.bbox_head'``,
+    ``'head.bbox_head.preds'``; ``'all'``: every module); every other parameter is frozen
+    (``requires_grad=False``) and, with ``freeze_norm``, the batch norms that hold only
+    frozen parameters are kept in eval mode so their statistics do not move. The phase
+    is applied before each epoch (or iteration), so a resumed run continues in the right
     phase (``requires_grad`` is set once per phase; the norms of frozen modules are put
     back in eval mode every time); each change is logged with the trainable and frozen
     modules and their parameter counts. The optimizer holds every parameter from the
@@ -33,7 +34,7 @@ class TrainingPhaseHook(Hook):
 
     Args:
         phases: dicts with ``begin`` (increasing, the first 0) and ``trainable`` (a
-            list of module names, or ``'all'``).
+            list of module paths, or ``'all'``).
         by_epoch: ``begin`` counts epochs (True) or iterations (False).
         freeze_norm: keep the batch norms of frozen modules in eval mode.
     """
@@ -64,15 +65,18 @@ class TrainingPhaseHook(Hook):
         return model.module if is_model_wrapper(model) else model
 
     def _trainable(self, model: nn.Module, phase: dict) -> List[str]:
-        names = [n for n, _ in model.named_children() if n != 'data_preprocessor']
+        """The phase's module paths, checked against the model."""
+        tops = [n for n, _ in model.named_children() if n != 'data_preprocessor']
         if phase['trainable'] == 'all':
-            return names
+            return tops
         wanted = [phase['trainable']] if isinstance(phase['trainable'], str) else \
             list(phase['trainable'])
-        unknown = sorted(set(wanted) - set(names))
+        paths = {n for n, _ in model.named_modules() if n}
+        unknown = sorted(w for w in wanted if w not in paths)
         if unknown:
             raise KeyError(f'TrainingPhaseHook: the model has no module(s) {unknown}; its '
-                           f'top-level modules are {names}')
+                           f'top-level modules are {tops} (name deeper ones by path, e.g. '
+                           "'head.bbox_head')")
         return wanted
 
     def apply(self, runner, step: int) -> None:
@@ -82,27 +86,35 @@ class TrainingPhaseHook(Hook):
             return  # nothing to redo: requires_grad only changes with the phase
         model = self._model(runner)
         trainable = self._trainable(model, self.phases[index])
-        frozen = []
-        for name, module in model.named_children():
-            if name == 'data_preprocessor':
-                continue
-            train = name in trainable
-            for p in module.parameters():
-                p.requires_grad = train
-            if not train:
-                frozen.append(name)
-                if self.freeze_norm:
-                    for m in module.modules():
-                        if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                            m.eval()
+
+        def trained(name: str) -> bool:
+            return any(name == t or name.startswith(t + '.') for t in trainable)
+
+        for name, p in model.named_parameters():
+            if not name.startswith('data_preprocessor.'):
+                p.requires_grad = trained(name)
+        def holds_trained(name: str) -> bool:
+            return any(t.startswith(name + '.') for t in trainable)
+
+        # The largest frozen parts, for the log: frozen modules (with parameters) whose
+        # parent is the model or holds a trained part.
+        frozen = [n for n, m in model.named_modules()
+                  if n and n.split('.')[0] != 'data_preprocessor' and not trained(n)
+                  and not holds_trained(n) and any(True for _ in m.parameters())
+                  and ('.' not in n or holds_trained(n.rsplit('.', 1)[0]))]
+        if self.freeze_norm:
+            for n, m in model.named_modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm) and n and not trained(n):
+                    m.eval()
         self._frozen = frozen
         if index != self.current:
             self.current = index
             unit = 'epoch' if self.by_epoch else 'iteration'
 
             def count(names: List[str]) -> str:
-                return ', '.join(f'{n} ({sum(p.numel() for p in getattr(model, n).parameters())})'
-                                 for n in names) or 'none'
+                return ', '.join(
+                    f'{n} ({sum(p.numel() for p in model.get_submodule(n).parameters())})'
+                    for n in names) or 'none'
 
             runner.logger.info(
                 f'training phase {index + 1}/{len(self.phases)} from {unit} {step}: '

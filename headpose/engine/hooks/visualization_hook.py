@@ -6,10 +6,12 @@ from typing import Optional
 
 import cv2
 import numpy as np
+import torch
 from mmengine.hooks import Hook
 from mmengine.visualization import Visualizer
 
 from headpose.registry import HOOKS
+from headpose.structures import unletterbox_boxes
 
 
 @HOOKS.register_module()
@@ -50,13 +52,20 @@ class HeadPoseVisualizationHook(Hook):
             os.makedirs(self.test_out_dir, exist_ok=True)
 
     def _image_of(self, data_batch: dict, i: int, sample) -> tuple:
+        """The picture to draw on and the sample as drawn there: the original file when
+        it exists (the crop's heads in their box there, ``ori_bbox``), else the network's
+        input (rendered data; a crop's heads fill it)."""
         path = sample.metainfo.get('img_path')
+        box = sample.metainfo.get('ori_bbox')
         if path and osp.isfile(path):
             img = cv2.imread(path, cv2.IMREAD_COLOR)
             if img is not None:
-                shown = sample.clone()
-                if 'ori_bbox' in sample.metainfo:  # the head box in the original image
-                    shown.set_metainfo(dict(bbox=sample.metainfo['ori_bbox']))
+                if box is not None:
+                    return img, _with_boxes(sample, box)
+                shown = sample.clone()  # a scene: its true boxes are in input pixels
+                if 'gt_instances' in shown:
+                    shown.gt_instances.bboxes = unletterbox_boxes(
+                        shown.gt_instances.bboxes, shown.metainfo)
                 return img, shown
         crop = data_batch['inputs'][i]
         if isinstance(crop, (list, tuple)):
@@ -65,9 +74,9 @@ class HeadPoseVisualizationHook(Hook):
         if max(img.shape[:2]) < 256:  # small crops are drawn larger, for legible text
             scale = 256 / max(img.shape[:2])
             img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-        shown = sample.clone()
-        shown.set_metainfo(dict(bbox=(0, 0, img.shape[1], img.shape[0])))
-        return img, shown
+        if box is None:  # not a crop: boxes are in input pixels
+            return img, sample
+        return img, _with_boxes(sample, (0, 0, img.shape[1], img.shape[0]))
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if not self.draw or batch_idx % self.interval:
@@ -90,6 +99,19 @@ class HeadPoseVisualizationHook(Hook):
             cv2.imwrite(path, make_montage(self._drawn))
             runner.logger.info(f'drawn test results are in {self.test_out_dir} '
                                f'(overview: {path})')
+
+
+def _with_boxes(sample, box):
+    """A copy of a crop's sample whose heads are drawn in ``box`` (``None``: unchanged)."""
+    shown = sample.clone()
+    if box is None:
+        return shown
+    for key in ('gt_instances', 'pred_instances'):
+        if key in shown:
+            inst = shown.get(key)
+            inst.bboxes = torch.as_tensor(box, dtype=torch.float32).reshape(1, 4).repeat(
+                len(inst), 1)
+    return shown
 
 
 def make_montage(images: list, tile: int = 192, cols: int = 4) -> np.ndarray:

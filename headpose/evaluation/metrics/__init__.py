@@ -1,9 +1,7 @@
 """Metrics."""
 
+from .coco_headpose_metric import CocoHeadPoseMetric
 from .dump_results import DumpHeadPoseResults
 from .mae_metric import HeadPoseMAE
 
-__all__ = ['DumpHeadPoseResults', 'HeadPoseMAE']
-from .coco_headpose_metric import CocoHeadPoseMetric  # noqa: E402
-
-__all__ += ['CocoHeadPoseMetric']
+__all__ = ['CocoHeadPoseMetric', 'DumpHeadPoseResults', 'HeadPoseMAE']

@@ -13,23 +13,17 @@ from pycocotools.cocoeval import COCOeval
 from terminaltables import AsciiTable
 
 from headpose.registry import METRICS
-from headpose.structures import box_iou, geodesic_distance, matrix_to_euler, wrapped_angle_error
+from headpose.structures import (
+    box_iou,
+    geodesic_distance,
+    matrix_to_euler,
+    unletterbox_boxes,
+    wrapped_angle_error,
+)
 
 
 def _np(x) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-
-
-def unletterbox(boxes: np.ndarray, meta: dict) -> np.ndarray:
-    """Maps boxes from the network input back to the original image (``LetterBox``'s inverse)."""
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4).copy()
-    pad = meta.get('pad_param')
-    if pad is not None:
-        boxes -= np.array([pad[2], pad[0], pad[2], pad[0]], np.float64)
-    scale = meta.get('scale_factor')
-    if scale is not None:
-        boxes /= np.array([scale[0], scale[1], scale[0], scale[1]], np.float64)
-    return boxes
 
 
 def match_detections(pred_boxes: np.ndarray, pred_scores: np.ndarray, gt_boxes: np.ndarray,
@@ -77,14 +71,17 @@ class CocoHeadPoseMetric(BaseMetric):
         score_thr: smallest score of a prediction that is matched for the pose error.
         iou_thr: smallest IoU of a match.
         full_range: the Euler branch in which ground-truth and predicted rotations are
-            both converted to (yaw, pitch, roll) for the errors (see ``matrix_to_euler``).
+            both converted to (yaw, pitch, roll) for the errors (see ``matrix_to_euler``);
+            ``None`` (default): the data's, from each sample's ``full_range`` meta field
+            (set by the data set).
         collect_device: 'cpu' or 'gpu', for gathering results across processes.
         prefix: the metric names' prefix.
     """
 
     default_prefix = 'headpose'
 
-    def __init__(self, score_thr: float = 0.3, iou_thr: float = 0.5, full_range: bool = True,
+    def __init__(self, score_thr: float = 0.3, iou_thr: float = 0.5,
+                 full_range: Optional[bool] = None,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.full_range = full_range
@@ -99,9 +96,12 @@ class CocoHeadPoseMetric(BaseMetric):
             pred, gt = sample['pred_instances'], sample['gt_instances']
             meta = {k: sample.get(k) for k in ('pad_param', 'scale_factor')
                     if sample.get(k) is not None}
+            full_range = self.full_range if self.full_range is not None else \
+                bool(sample.get('full_range', True))
             self.results.append(dict(
                 key=(str(sample.get('img_path')), int(sample.get('sample_idx', -1))),
-                gt_boxes=unletterbox(_np(gt['bboxes']), meta),
+                full_range=full_range,
+                gt_boxes=unletterbox_boxes(_np(gt['bboxes']), meta),
                 gt_rotations=_np(gt['rotations']).astype(np.float64).reshape(-1, 3, 3),
                 boxes=_np(pred['bboxes']).astype(np.float64).reshape(-1, 4),
                 scores=_np(pred['scores']).astype(np.float64).reshape(-1),
@@ -174,7 +174,8 @@ class CocoHeadPoseMetric(BaseMetric):
             p_idx = np.flatnonzero(keep)[[m[0] for m in matches]]
             g_idx = np.array([m[1] for m in matches])
             gr, pr = r['gt_rotations'][g_idx], r['rotations'][p_idx]
-            gp, pp = matrix_to_euler(gr, self.full_range), matrix_to_euler(pr, self.full_range)
+            gp = matrix_to_euler(gr, r['full_range'])
+            pp = matrix_to_euler(pr, r['full_range'])
             err = np.abs(pp - gp)
             err[:, 0] = wrapped_angle_error(pp[:, 0], gp[:, 0])
             geo = geodesic_distance(gr, pr)
@@ -191,4 +192,4 @@ class CocoHeadPoseMetric(BaseMetric):
                     MAE=float(mean[2:5].mean()), geodesic=mean[5])
 
 
-__all__ = ['CocoHeadPoseMetric', 'match_detections', 'unletterbox']
+__all__ = ['CocoHeadPoseMetric', 'match_detections']

@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from terminaltables import AsciiTable
 
 from headpose.registry import METRICS
-from headpose.structures import geodesic_distance, wrapped_angle_error
+from headpose.structures import geodesic_distance, matrix_to_euler, wrapped_angle_error
 
 YAW_BINS = (0, 30, 60, 90, 180)
 
@@ -17,13 +17,21 @@ YAW_BINS = (0, 30, 60, 90, 180)
 class HeadPoseMAE(BaseMetric):
     """Mean absolute error of (yaw, pitch, roll) in degrees, and their mean ('MAE').
 
-    Every image counts once whatever the batch size or number of processes:
-    ``process`` keeps one record per image and ``compute_metrics`` reduces them all.
+    For data of one head per image (crops): the ``i``-th predicted head of an image is
+    compared with its ``i``-th ground truth (``pred_instances`` / ``gt_instances``).
+    Both rotations are expressed as (yaw, pitch, roll) in the Euler branch of the data
+    (``full_range``); the metric does not read the angles a model reports, so a model's
+    own range cannot change the score. Every head counts once whatever the batch size
+    or number of processes: ``process`` keeps one record per head and
+    ``compute_metrics`` reduces them all.
 
     Args:
         filter_abs_angle: drop images whose ground truth has any |angle| above this
             (the papers' AFLW2000 protocol: 99, leaving 1969 of 2000); ``None`` keeps all.
-        wrap_yaw: compare yaw on the circle, ``min(|d|, 360 - |d|)`` (full-range data).
+        full_range: the Euler branch of the comparison; ``None`` (default): the data's,
+            from each sample's ``full_range`` meta field (set by the data set).
+        wrap_yaw: compare yaw on the circle, ``min(|d|, 360 - |d|)``; ``None``
+            (default): in the full-range branch only.
         geodesic: also report the mean geodesic angle between the rotations.
         yaw_bins: edges of |yaw| ranges for the per-range table (``None``: no table).
         collect_device: 'cpu' or 'gpu', for gathering results across processes.
@@ -32,29 +40,33 @@ class HeadPoseMAE(BaseMetric):
 
     default_prefix = 'pose'
 
-    def __init__(self, filter_abs_angle: Optional[float] = None, wrap_yaw: bool = False,
+    def __init__(self, filter_abs_angle: Optional[float] = None,
+                 full_range: Optional[bool] = None, wrap_yaw: Optional[bool] = None,
                  geodesic: bool = True, yaw_bins: Optional[Sequence[float]] = YAW_BINS,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.filter_abs_angle = filter_abs_angle
+        self.full_range = full_range
         self.wrap_yaw = wrap_yaw
         self.geodesic = geodesic
         self.yaw_bins = tuple(yaw_bins) if yaw_bins else None
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            if 'pred_pose' not in sample:
-                raise KeyError('HeadPoseMAE: a data sample has no pred_pose; was the model run '
-                               "in 'predict' mode?")
-            self.results.append(dict(
-                gt_pose=np.asarray(sample['gt_pose'], dtype=np.float64),
-                pred_pose=np.asarray(sample['pred_pose'], dtype=np.float64),
-                gt_rotation=np.asarray(sample['gt_rotation'], dtype=np.float64),
-                pred_rotation=np.asarray(sample['pred_rotation'], dtype=np.float64)))
+            gt_rot, pred_rot = paired_rotations(sample, 'HeadPoseMAE')
+            full_range = self.full_range if self.full_range is not None else \
+                bool(sample.get('full_range', False))
+            for g, p in zip(gt_rot, pred_rot):
+                self.results.append(dict(
+                    gt_pose=matrix_to_euler(g, full_range),
+                    pred_pose=matrix_to_euler(p, full_range),
+                    gt_rotation=g, pred_rotation=p, full_range=full_range))
 
     def compute_metrics(self, results: List[dict]) -> dict:
         gt = np.stack([r['gt_pose'] for r in results])
         pred = np.stack([r['pred_pose'] for r in results])
+        wrap = self.wrap_yaw if self.wrap_yaw is not None else \
+            any(r['full_range'] for r in results)
         keep = np.ones(len(gt), dtype=bool)
         if self.filter_abs_angle is not None:
             keep = np.all(np.abs(gt) <= self.filter_abs_angle, axis=1)
@@ -63,7 +75,7 @@ class HeadPoseMAE(BaseMetric):
             raise ValueError('HeadPoseMAE: no image left to evaluate after the |angle| <= '
                              f'{self.filter_abs_angle} filter')
         err = np.abs(pred - gt)
-        if self.wrap_yaw:
+        if wrap:
             err[:, 0] = wrapped_angle_error(pred[:, 0], gt[:, 0])
         metrics = dict(yaw=err[:, 0].mean(), pitch=err[:, 1].mean(), roll=err[:, 2].mean())
         metrics['MAE'] = float(np.mean([metrics['yaw'], metrics['pitch'], metrics['roll']]))
@@ -86,3 +98,32 @@ class HeadPoseMAE(BaseMetric):
             title += f', {int((~keep).sum())} dropped by |angle| > {self.filter_abs_angle}'
         print_log('\n' + AsciiTable(rows, title + ')').table, logger='current')
         return {k: float(v) for k, v in metrics.items()}
+
+
+def paired_rotations(sample: dict, who: str) -> tuple:
+    """A sample's ``(K, 3, 3)`` ground-truth and predicted rotations, paired by index.
+
+    Raises:
+        KeyError: the sample has no predictions (the model was not run in 'predict'
+            mode) or no ground truth.
+        ValueError: the numbers of predicted and true heads differ.
+    """
+    if 'pred_instances' not in sample:
+        raise KeyError(f"{who}: a data sample has no pred_instances; was the model run in "
+                       "'predict' mode?")
+    if 'gt_instances' not in sample:
+        raise KeyError(f'{who}: a data sample of {sample.get("img_path")} has no '
+                       'gt_instances (no rotation labels)')
+    gt = _np(sample['gt_instances']['rotations']).reshape(-1, 3, 3)
+    pred = _np(sample['pred_instances']['rotations']).reshape(-1, 3, 3)
+    if len(gt) != len(pred):
+        raise ValueError(f'{who}: {sample.get("img_path")} has {len(gt)} true heads but '
+                         f'{len(pred)} predicted ones; this metric pairs them by index (one '
+                         'head per crop); for detections use CocoHeadPoseMetric')
+    return gt, pred
+
+
+def _np(x) -> np.ndarray:
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float64)

@@ -1,8 +1,7 @@
 """Backbones."""
 
+from .base_backbone import BaseBackbone
+from .darknet import Darknet
 from .resnet import ResNet
 
-__all__ = ['ResNet']
-from .darknet import Darknet  # noqa: E402
-
-__all__ += ['Darknet']
+__all__ = ['BaseBackbone', 'Darknet', 'ResNet']

@@ -4,10 +4,10 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from headpose.registry import MODELS
+
+from .base_backbone import BaseBackbone
 
 
 class ConvBNLeaky(nn.Sequential):
@@ -35,7 +35,7 @@ class ResBlock(nn.Module):
 
 
 @MODELS.register_module()
-class Darknet(BaseModule):
+class Darknet(BaseBackbone):
     """Darknet backbone: a 3x3 stem and five stages of a stride-2 3x3 conv + residual blocks.
 
     Stage ``i`` (1-5) has stride ``2**i``; the default ``out_indices=(3, 4, 5)``
@@ -89,11 +89,8 @@ class Darknet(BaseModule):
     def _stages(self) -> list:
         return [self.stem] + [getattr(self, f'stage{i}') for i in range(1, 6)]
 
-    def _freeze_stages(self) -> None:
-        for m in self._stages()[:self.frozen_stages + 1]:
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
+    def frozen_modules(self) -> list:
+        return self._stages()[:self.frozen_stages + 1]
 
     def forward(self, x: torch.Tensor) -> tuple:
         outs = []
@@ -103,14 +100,6 @@ class Darknet(BaseModule):
                 outs.append(x)
         return tuple(outs)
 
-    def train(self, mode: bool = True) -> 'Darknet':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
 
 
 __all__ = ['ConvBNLeaky', 'Darknet', 'ResBlock']

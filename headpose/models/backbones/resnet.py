@@ -4,10 +4,10 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from headpose.registry import MODELS
+
+from .base_backbone import BaseBackbone
 
 
 class BasicBlock(nn.Module):
@@ -59,7 +59,7 @@ class Bottleneck(nn.Module):
 
 
 @MODELS.register_module()
-class ResNet(BaseModule):
+class ResNet(BaseBackbone):
     """ResNet backbone.
 
     Parameter names follow torchvision (``conv1``, ``bn1``, ``layer1.0.conv1``, ...,
@@ -131,15 +131,11 @@ class ResNet(BaseModule):
                     last_bn = m.bn3 if isinstance(m, Bottleneck) else m.bn2
                     nn.init.zeros_(last_bn.weight)
 
-    def _freeze_stages(self) -> None:
+    def frozen_modules(self) -> list:
         if self.frozen_stages < 0:
-            return
-        modules = [self.conv1, self.bn1] + [getattr(self, f'layer{i}')
-                                            for i in range(1, self.frozen_stages + 1)]
-        for m in modules:
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
+            return []
+        return [self.conv1, self.bn1] + [getattr(self, f'layer{i}')
+                                         for i in range(1, self.frozen_stages + 1)]
 
     def forward(self, x: torch.Tensor) -> tuple:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
@@ -150,11 +146,3 @@ class ResNet(BaseModule):
                 outs.append(x)
         return tuple(outs)
 
-    def train(self, mode: bool = True) -> 'ResNet':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

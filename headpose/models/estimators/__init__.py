@@ -1,8 +1,7 @@
 """Estimators: they route inputs through the parts; heads own losses and decoding."""
 
+from .base import BasePoseEstimator
+from .multitask_net import MultiTaskNet
 from .top_down import TopDownPoseEstimator
 
-__all__ = ['TopDownPoseEstimator']
-from .multitask_net import MultiTaskNet  # noqa: E402
-
-__all__ += ['MultiTaskNet']
+__all__ = ['BasePoseEstimator', 'MultiTaskNet', 'TopDownPoseEstimator']

@@ -1,69 +1,46 @@
 """The top-down estimator: one head crop in, one pose out."""
 
-import inspect
-from typing import List, Optional, Union
+from typing import List
 
 import torch
-from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
 
 from headpose.registry import MODELS
 from headpose.structures import HeadPoseDataSample
 
+from .base import BasePoseEstimator
+
 
 @MODELS.register_module()
-class TopDownPoseEstimator(BaseModel):
+class TopDownPoseEstimator(BasePoseEstimator):
     """Backbone -> neck -> pose head, for crops of one head each (RankPose).
 
-    It only routes features: the head owns the loss and the decoding. With
-    ``test_cfg=dict(flip_test=True)`` the features of the horizontally flipped crops
-    are passed to the head's ``predict`` too, which averages both predictions. With
-    ``data_preprocessor=dict(channels_last=True)`` the weights are stored NHWC too.
-
-    Args:
-        backbone: backbone config.
-        head: pose head config.
-        neck: neck config (e.g. ``GlobalAveragePooling``), optional.
-        test_cfg: ``dict(flip_test=bool)``.
-        data_preprocessor: data preprocessor config.
-        init_cfg: mmengine initialisation config.
+    A crop is an image with one instance: the head's ``predict`` gives ``rotations``
+    (1, 3, 3) and ``poses`` (1, 3) per crop, and this estimator adds the box the crop
+    was cut around, in the original image's pixels (``bboxes`` from the meta field
+    ``ori_bbox``, or the whole input) and its ``scores`` (the meta field ``bbox_score``,
+    e.g. a detector's, else 1). See :class:`BasePoseEstimator` for the arguments.
     """
 
-    def __init__(self, backbone: dict, head: dict, neck: Optional[dict] = None,
-                 test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone)
-        self.neck = MODELS.build(neck) if neck is not None else None
-        self.head = MODELS.build(head)
-        self.test_cfg = dict(test_cfg or {})
-        if getattr(self.data_preprocessor, 'channels_last', False):
-            # NHWC batches want NHWC weights: with the weights left NCHW, oneDNN converts
-            # around every convolution and training got slower instead of faster.
-            self.to(memory_format=torch.channels_last)
-        if self.test_cfg.get('flip_test', False) and \
-                'flipped_feats' not in inspect.signature(self.head.predict).parameters:
-            raise ValueError(
-                f'TopDownPoseEstimator: test_cfg.flip_test=True, but '
-                f'{type(self.head).__name__}.predict() takes no flipped_feats; give it a '
-                '`flipped_feats=None` argument (see RankPoseHead.predict and the codecs\' '
-                'merge_flip) or set model.test_cfg.flip_test=False')
+    def add_pred_to_datasample(self, results: List[InstanceData],
+                               data_samples: List[HeadPoseDataSample]
+                               ) -> List[HeadPoseDataSample]:
+        for sample, inst in zip(data_samples, results):
+            add_crop_boxes(inst, sample.metainfo)
+        return super().add_pred_to_datasample(results, data_samples)
 
-    def extract_feat(self, inputs: torch.Tensor) -> tuple:
-        feats = self.backbone(inputs)
-        return self.neck(feats) if self.neck is not None else feats
 
-    def forward(self, inputs: torch.Tensor,
-                data_samples: Optional[List[HeadPoseDataSample]] = None,
-                mode: str = 'tensor') -> Union[dict, list, torch.Tensor]:
-        feats = self.extract_feat(inputs)
-        if mode == 'loss':
-            return self.head.loss(feats, data_samples)
-        if mode == 'predict':
-            if self.test_cfg.get('flip_test', False):
-                flipped = self.extract_feat(inputs.flip(-1))
-                return self.head.predict(feats, data_samples, flipped_feats=flipped)
-            return self.head.predict(feats, data_samples)
-        if mode == 'tensor':
-            return self.head(feats)
-        raise ValueError(f"TopDownPoseEstimator: mode must be 'loss', 'predict' or 'tensor', "
-                         f'got {mode!r}')
+def add_crop_boxes(inst: InstanceData, meta: dict) -> InstanceData:
+    """Gives a crop's predicted heads the box the crop was cut around, in original image
+    pixels (``ori_bbox``, else the whole input), and its score (``bbox_score``, else 1)."""
+    box = meta.get('ori_bbox')
+    if box is None:
+        h, w = meta.get('img_shape', (0, 0))[:2]
+        box = (0.0, 0.0, float(w), float(h))
+    k = len(inst)
+    inst.bboxes = torch.as_tensor(box, dtype=torch.float32).reshape(1, 4).repeat(k, 1)
+    inst.scores = torch.full((k, ), float(meta.get('bbox_score', 1.0)))
+    return inst
+
+
+__all__ = ['TopDownPoseEstimator', 'add_crop_boxes']

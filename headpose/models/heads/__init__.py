@@ -1,9 +1,8 @@
 """Heads: each owns its loss and its decoding."""
 
+from .aggregation_pose_head import AggregationPoseHead
+from .multitask_head import MultiTaskHead
 from .rankpose_head import RankPoseHead
+from .yolov3_head import YOLOV3Head
 
-__all__ = ['RankPoseHead']
-from .aggregation_pose_head import AggregationPoseHead  # noqa: E402
-from .yolov3_head import YOLOV3Head  # noqa: E402
-
-__all__ += ['AggregationPoseHead', 'YOLOV3Head']
+__all__ = ['AggregationPoseHead', 'MultiTaskHead', 'RankPoseHead', 'YOLOV3Head']

@@ -12,8 +12,6 @@ from headpose.registry import MODELS, TASK_UTILS
 from ..backbones.darknet import ConvBNLeaky
 from .yolov3_head import flatten_maps
 
-REPRESENTATIONS = ('euler', 'vector')
-
 
 @MODELS.register_module()
 class AggregationPoseHead(BaseModule):
@@ -21,41 +19,37 @@ class AggregationPoseHead(BaseModule):
 
     Per level, the aggregation module: two convolutions (3x3 then 1x1, ConvBNLeaky)
     on the neck's map, concatenated with the box branch's bridge features of that
-    level (``aggregate=True``), then a 1x1 conv to ``num_anchors * P`` outputs, P
-    = 3 Euler angles or 9 vector entries. With ``aggregate=False`` there is no
-    concatenation (the pose branch sees the neck's map only).
+    level (``aggregate=True``), then a 1x1 conv to ``num_anchors * P`` outputs, P the
+    codec's ``num_outputs`` (3 Euler angles or 9 vector entries). With
+    ``aggregate=False`` there is no concatenation (the pose branch sees the neck's
+    map only).
 
-    The representation fixes the codec that encodes targets and decodes outputs:
-    ``'euler'``: ``EulerCodec`` (yaw, pitch, roll; outputs are in units of
-    ``angle_scale`` degrees, so they start at a sensible magnitude); ``'vector'``:
-    ``RotationVectorCodec`` (the columns of R; decoding projects onto the nearest
-    rotation by SVD).
+    The codec encodes targets and decodes outputs: ``EulerCodec`` (yaw, pitch, roll in
+    units of its ``angle_unit``, e.g. 90 degrees, so they start at a sensible
+    magnitude) or ``RotationVectorCodec`` (the columns of R; decoding projects onto the
+    nearest rotation by SVD).
 
-    The pose is trained on the anchors that the box branch made positive
-    (``train_anchors='positive'``: ``pos`` and ``gt_index`` of ``YOLOV3Head.get_targets``)
-    or on every anchor in the cell of a head's centre, at every level
-    (``'responsible'``: ``resp_index``), which gives each level's branch every head;
-    ``predict`` decodes, per detection of the box branch, the outputs of the anchor that
-    detected it (``test_anchors='detection'``: ``anchor_inds``) or the mean of the
-    outputs of the anchors that ``'responsible'`` training would have given it
-    (``test_anchors='responsible'``: ``resp_anchors``, every anchor in the cell of the
-    box's centre at every level; vectors only, the mean is projected onto the nearest
-    rotation like any output). Each of those anchors was trained on the head, so their
-    mean is a less noisy estimate.
+    Which anchors learn and decode a head's pose is the box branch's assignment, handed
+    over explicitly by ``MultiTaskHead``: the pose is trained on the anchors that the box
+    branch made positive (``train_anchors='positive'``: ``pos`` and ``gt_index`` of
+    ``YOLOV3Head.get_targets``) or on every anchor in the cell of a head's centre, at
+    every level (``'responsible'``: ``resp_index``), which gives each level's branch
+    every head; ``predict`` decodes, per detection of the box branch, the outputs of the
+    anchor that detected it (``test_anchors='detection'``: ``anchor_inds``) or the mean
+    of the outputs of the anchors that ``'responsible'`` training would have given it
+    (``test_anchors='responsible'``: ``resp_anchors``; only for an ``averageable``
+    codec, the mean is decoded like any output). Each of those anchors was trained on
+    the head, so their mean is a less noisy estimate.
 
     Args:
         in_channels: channels of the neck's maps, deepest first.
         box_channels: channels of the box branch's bridge features, deepest first.
         feat_channels: channels of the two convs per level (default ``in_channels``).
         num_anchors: anchors per location (as the box branch).
-        representation: ``'euler'`` or ``'vector'``.
-        full_range: decode Euler angles in the full-range branch (yaw in (-180, 180]).
+        codec: the pose codec config (see ``BasePoseCodec``).
         aggregate: concatenate the box branch's features (the aggregation module).
-        angle_scale: with ``'euler'``, degrees per output unit; the loss compares
-            angles divided by it.
-        loss: the pose loss; it is called with ``avg_factor`` (default: ``SquaredErrorLoss``
-            for Euler, ``VectorMSELoss`` for vectors).
-        loss_orth: the orthogonality loss for vectors (``None``: none). Ignored for Euler.
+        loss: the pose loss on codec targets; it is called with ``avg_factor``.
+        loss_orth: the orthogonality loss on 9 vector outputs (``None``: none).
         train_anchors: ``'positive'`` or ``'responsible'`` (see above).
         test_anchors: ``'detection'`` or ``'responsible'`` (see above).
         init_cfg: mmengine initialisation config.
@@ -64,9 +58,9 @@ class AggregationPoseHead(BaseModule):
     def __init__(self, in_channels: Sequence[int] = (512, 256, 128),
                  box_channels: Sequence[int] = (1024, 512, 256),
                  feat_channels: Optional[Sequence[int]] = None, num_anchors: int = 3,
-                 representation: str = 'vector', full_range: bool = True,
-                 aggregate: bool = True, angle_scale: float = 90.0,
-                 loss: Optional[dict] = None,
+                 codec: dict = dict(type='RotationVectorCodec', full_range=True),
+                 aggregate: bool = True,
+                 loss: dict = dict(type='VectorMSELoss', loss_weight=1.0),
                  loss_orth: Optional[dict] = dict(type='OrthogonalityLoss', loss_weight=1.0),
                  train_anchors: str = 'positive', test_anchors: str = 'detection',
                  init_cfg: Optional[dict] = None):
@@ -74,37 +68,30 @@ class AggregationPoseHead(BaseModule):
             init_cfg = [dict(type='Kaiming', layer='Conv2d', a=0.1, nonlinearity='leaky_relu'),
                         dict(type='Constant', val=1, layer=['_BatchNorm'])]
         super().__init__(init_cfg=init_cfg)
-        if representation not in REPRESENTATIONS:
-            raise ValueError(f'AggregationPoseHead: representation must be one of '
-                             f'{REPRESENTATIONS}, got {representation!r}')
         if train_anchors not in ('positive', 'responsible'):
             raise ValueError(f"AggregationPoseHead: train_anchors must be 'positive' or "
                              f"'responsible', got {train_anchors!r}")
         if test_anchors not in ('detection', 'responsible'):
             raise ValueError(f"AggregationPoseHead: test_anchors must be 'detection' or "
                              f"'responsible', got {test_anchors!r}")
-        if test_anchors == 'responsible' and representation != 'vector':
-            raise ValueError("AggregationPoseHead: test_anchors='responsible' averages the "
-                             "outputs of several anchors, which needs representation="
-                             "'vector' (Euler angles wrap at +-180 degrees)")
+        self.codec = TASK_UTILS.build(codec)
+        if test_anchors == 'responsible' and not self.codec.averageable:
+            raise ValueError(f"AggregationPoseHead: test_anchors='responsible' averages the "
+                             f"outputs of several anchors, which needs an averageable codec "
+                             f"(e.g. RotationVectorCodec); {self.codec!r} is not (Euler "
+                             "angles wrap at +-180 degrees)")
+        if loss_orth is not None and self.codec.num_outputs != 9:
+            raise ValueError(f'AggregationPoseHead: loss_orth needs the 9 outputs of the '
+                             f'rotation-vector codec; {self.codec!r} has '
+                             f'{self.codec.num_outputs}: set loss_orth=None')
         self.train_anchors = train_anchors
         self.test_anchors = test_anchors
         feat_channels = list(feat_channels or in_channels)
         if not len(in_channels) == len(box_channels) == len(feat_channels):
             raise ValueError('AggregationPoseHead: in_channels, box_channels and feat_channels '
                              'need one entry per level')
-        self.representation = representation
         self.aggregate = aggregate
         self.num_anchors = num_anchors
-        self.angle_scale = angle_scale
-        if representation == 'euler':
-            self.codec = TASK_UTILS.build(dict(type='EulerCodec', full_range=full_range))
-            loss = loss or dict(type='SquaredErrorLoss', loss_weight=1.0)
-            loss_orth = None
-        else:
-            self.codec = TASK_UTILS.build(dict(type='RotationVectorCodec',
-                                               full_range=full_range))
-            loss = loss or dict(type='VectorMSELoss', loss_weight=1.0)
         self.num_outputs = self.codec.num_outputs
         self.loss_pose = MODELS.build(loss)
         self.loss_orth = MODELS.build(loss_orth) if loss_orth is not None else None
@@ -137,9 +124,8 @@ class AggregationPoseHead(BaseModule):
         return outs
 
     def _outputs(self, maps: Sequence[torch.Tensor]) -> torch.Tensor:
-        """(N, M, P) outputs in the codec's units."""
-        out = flatten_maps(maps, self.num_anchors)
-        return out * self.angle_scale if self.representation == 'euler' else out
+        """(N, M, P) outputs in the codec's units, anchors in prior order."""
+        return flatten_maps(maps, self.num_anchors)
 
     def loss(self, maps: Sequence[torch.Tensor], targets: dict, data_samples: list) -> dict:
         """Pose losses over the trained anchors (``train_anchors``) of ``YOLOV3Head.get_targets``.
@@ -162,13 +148,9 @@ class AggregationPoseHead(BaseModule):
         target = self.codec.encode(rotations).to(out) if len(rotations) else \
             out.new_zeros(0, self.num_outputs)
         n = float(targets['num_imgs']) if 'num_imgs' in targets else float(len(data_samples))
-        if self.representation == 'euler':
-            losses = dict(loss_pose=self.loss_pose(preds / self.angle_scale,
-                                                   target / self.angle_scale, avg_factor=n))
-        else:
-            losses = dict(loss_pose=self.loss_pose(preds, target, avg_factor=n))
-            if self.loss_orth is not None:
-                losses['loss_orth'] = self.loss_orth(preds, avg_factor=n)
+        losses = dict(loss_pose=self.loss_pose(preds, target, avg_factor=n))
+        if self.loss_orth is not None:
+            losses['loss_orth'] = self.loss_orth(preds, avg_factor=n)
         with torch.no_grad():
             losses['pose_mae'] = (preds - target).abs().mean() if len(preds) else \
                 out.new_zeros(())

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
 
 from headpose.registry import MODELS, TASK_UTILS
 from headpose.structures import HeadPoseDataSample
@@ -69,7 +70,7 @@ class RankPoseHead(BaseModule):
              data_samples: List[HeadPoseDataSample]) -> dict:
         """The losses of eq. 7 (and the batch's MAE in degrees, for the log)."""
         preds = self.forward(feats)
-        rotations = torch.stack([s.gt_rotation for s in data_samples]).to(preds)
+        rotations = crop_rotations(data_samples).to(preds)
         targets = self.codec.encode(rotations)
         losses = dict(loss_mse=self.loss_module(preds, targets))
         if self.loss_rank is not None:
@@ -81,8 +82,9 @@ class RankPoseHead(BaseModule):
 
     def predict(self, feats: Sequence[torch.Tensor], data_samples: List[HeadPoseDataSample],
                 flipped_feats: Optional[Sequence[torch.Tensor]] = None
-                ) -> List[HeadPoseDataSample]:
-        """Sets ``pred_rotation`` (3, 3) and ``pred_pose`` (yaw, pitch, roll) on each sample.
+                ) -> List[InstanceData]:
+        """Per crop, an ``InstanceData`` of its one head: ``rotations`` (1, 3, 3) and
+        ``poses`` (1, 3) = (yaw, pitch, roll) in degrees.
 
         With ``flipped_feats`` (the features of the horizontally flipped crops), the
         outputs are merged with the flipped crops' outputs mapped back by the flip rule
@@ -93,10 +95,17 @@ class RankPoseHead(BaseModule):
         if flipped_feats is not None:
             preds = self.codec.merge_flip(preds, self.forward(flipped_feats))
         rotations, angles = self.codec.decode(preds.detach().float())
-        for sample, rot, ang in zip(data_samples, rotations, angles):
-            sample.pred_rotation = rot
-            sample.pred_pose = ang
-        return data_samples
+        return [InstanceData(rotations=rot[None], poses=ang[None])
+                for rot, ang in zip(rotations, angles)]
+
+
+def crop_rotations(data_samples: List[HeadPoseDataSample]) -> torch.Tensor:
+    """The ``(N, 3, 3)`` rotation labels of N crops, each with exactly one ground truth."""
+    counts = [len(s.gt_instances) for s in data_samples]
+    if any(c != 1 for c in counts):
+        raise ValueError(f'a top-down head needs one ground-truth head per crop '
+                         f'(gt_instances), got {counts}')
+    return torch.cat([s.gt_instances.rotations for s in data_samples])
 
 
 def pair_split(data_samples: List[HeadPoseDataSample]) -> int:
@@ -110,4 +119,4 @@ def pair_split(data_samples: List[HeadPoseDataSample]) -> int:
     return n
 
 
-__all__ = ['RankPoseHead', 'pair_split']
+__all__ = ['RankPoseHead', 'crop_rotations', 'pair_split']

@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 
 from headpose.registry import MODELS, TASK_UTILS
-from headpose.structures import batched_nms, box_iou, clip_boxes
+from headpose.structures import batched_nms, box_iou, clip_boxes, unletterbox_boxes
 
 from ..backbones.darknet import ConvBNLeaky
 from ..task_modules.yolo import YOLOV3_ANCHORS
@@ -230,12 +230,7 @@ class YOLOV3Head(BaseModule):
             boxes = clip_boxes(boxes, h, w)
         if not rescale:
             return boxes
-        pad = meta.get('pad_param')
-        if pad is not None:
-            boxes = boxes - boxes.new_tensor([pad[2], pad[0], pad[2], pad[0]])
-        scale = meta.get('scale_factor')
-        if scale is not None:
-            boxes = boxes / boxes.new_tensor([scale[0], scale[1], scale[0], scale[1]])
+        boxes = unletterbox_boxes(boxes, meta)
         if 'ori_shape' in meta:
             boxes = clip_boxes(boxes, *meta['ori_shape'][:2])
         return boxes

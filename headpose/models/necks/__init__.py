@@ -1,8 +1,6 @@
 """Necks."""
 
 from .gap import GlobalAveragePooling
+from .yolov3_neck import YOLOV3Neck
 
-__all__ = ['GlobalAveragePooling']
-from .yolov3_neck import YOLOV3Neck  # noqa: E402
-
-__all__ += ['YOLOV3Neck']
+__all__ = ['GlobalAveragePooling', 'YOLOV3Neck']

@@ -1,9 +1,7 @@
-"""Task modules: pose codecs (and, for detection, anchors and assigners)."""
+"""Task modules: pose codecs, and for detection the anchors, assigner and box coder."""
 
-from .codecs import EulerCodec
+from .codecs import BasePoseCodec, EulerCodec, RotationVectorCodec
+from .yolo import GridAssigner, YOLOAnchorGenerator, YOLOBBoxCoder
 
-__all__ = ['EulerCodec']
-from .vector_codec import RotationVectorCodec  # noqa: E402
-from .yolo import GridAssigner, YOLOAnchorGenerator, YOLOBBoxCoder  # noqa: E402
-
-__all__ += ['GridAssigner', 'RotationVectorCodec', 'YOLOAnchorGenerator', 'YOLOBBoxCoder']
+__all__ = ['BasePoseCodec', 'EulerCodec', 'GridAssigner', 'RotationVectorCodec',
+           'YOLOAnchorGenerator', 'YOLOBBoxCoder']

@@ -3,6 +3,7 @@
 import torch
 import torch.nn.functional as F
 
+from headpose.models.task_modules import BasePoseCodec
 from headpose.registry import TASK_UTILS
 from headpose.structures import matrix_to_euler
 
@@ -33,7 +34,7 @@ def gram_schmidt(outputs: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
 
 
 @TASK_UTILS.register_module()
-class Rot6DCodec:
+class Rot6DCodec(BasePoseCodec):
     """Targets are ``[R[:, 0], R[:, 1]]``, the head's x and y axes in the camera frame.
 
     Unlike Euler angles, this representation is continuous over all rotations (no
@@ -45,9 +46,7 @@ class Rot6DCodec:
     """
 
     num_outputs = 6
-
-    def __init__(self, full_range: bool = False):
-        self.full_range = full_range
+    averageable = True
 
     def encode(self, rotations: torch.Tensor) -> torch.Tensor:
         """(N, 3, 3) rotations -> (N, 6) targets."""

@@ -5,7 +5,9 @@ from typing import List, Optional, Sequence
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
+from mmengine.structures import InstanceData
 
+from headpose.models.heads.rankpose_head import crop_rotations
 from headpose.registry import MODELS, TASK_UTILS
 from headpose.structures import HeadPoseDataSample, matrix_to_euler
 
@@ -16,7 +18,7 @@ class Rot6DHead(BaseModule):
 
     The MLP outputs 6 unbounded numbers; the codec (``Rot6DCodec``) turns them into a
     rotation matrix by Gram-Schmidt, and the loss compares that matrix with
-    ``gt_rotation`` directly (e.g. ``GeodesicLoss``). RankPoseHead, by contrast,
+    the true rotation directly (e.g. ``GeodesicLoss``). RankPoseHead, by contrast,
     outputs three Euler angles bounded to (-90, 90) degrees and is trained with MSE
     on the angles; this head has no bound and no wrap-around, so it also covers
     full-range yaw.
@@ -60,14 +62,15 @@ class Rot6DHead(BaseModule):
 
         Args:
             feats: the neck's outputs.
-            data_samples: one sample per image with ``gt_rotation``; a batch of pairs
+            data_samples: one sample per crop with its one head in ``gt_instances``; a
+                batch of pairs
                 (``PairDataset``) is simply a batch of twice as many images here.
 
         Returns:
             ``loss_rotation`` (summed into the total loss) and ``mae`` (logged only).
         """
         rotations, angles = self.codec.decode(self.forward(feats))
-        gt_rotations = torch.stack([s.gt_rotation for s in data_samples]).to(rotations)
+        gt_rotations = crop_rotations(data_samples).to(rotations)
         losses = dict(loss_rotation=self.loss_module(rotations, gt_rotations))
         with torch.no_grad():
             gt_angles = matrix_to_euler(gt_rotations.double(), self.codec.full_range)
@@ -76,8 +79,9 @@ class Rot6DHead(BaseModule):
 
     def predict(self, feats: Sequence[torch.Tensor], data_samples: List[HeadPoseDataSample],
                 flipped_feats: Optional[Sequence[torch.Tensor]] = None
-                ) -> List[HeadPoseDataSample]:
-        """Sets ``pred_rotation`` (3, 3) and ``pred_pose`` (yaw, pitch, roll) on each sample.
+                ) -> List[InstanceData]:
+        """Per crop, its one head: ``rotations`` (1, 3, 3) and ``poses`` (1, 3) = (yaw,
+        pitch, roll) in degrees.
 
         With ``flipped_feats`` (``test_cfg=dict(flip_test=True)``) the outputs are merged
         with those of the flipped crops by the codec's ``merge_flip`` before decoding.
@@ -86,10 +90,8 @@ class Rot6DHead(BaseModule):
         if flipped_feats is not None:
             outputs = self.codec.merge_flip(outputs, self.forward(flipped_feats))
         rotations, angles = self.codec.decode(outputs.detach().float())
-        for sample, rot, ang in zip(data_samples, rotations, angles):
-            sample.pred_rotation = rot
-            sample.pred_pose = ang
-        return data_samples
+        return [InstanceData(rotations=rot[None], poses=ang[None])
+                for rot, ang in zip(rotations, angles)]
 
 
 __all__ = ['Rot6DHead']

@@ -12,26 +12,26 @@ def test_crop_head_maps_box_onto_output():
     img[40:60, 90:110] = 255  # a white 20x20 square centred at (100, 50)
     rot = euler_to_matrix(np.array([30.0, 10.0, -5.0]))
     out = CropHead(input_size=(40, 40), padding=2.0)(
-        dict(img=img, bbox=np.array([90, 40, 110, 60], np.float32), rotation=rot))
+        dict(img=img, gt_bboxes=np.array([[90, 40, 110, 60]], np.float32), gt_rotations=rot[None]))
     # side = 2 * 20 = 40 px -> scale 1: the square fills the central 20x20 of the output.
     assert out['img'].shape == (40, 40, 3)
     assert out['img'][10:30, 10:30].min() == 255
     assert out['img'][:9].max() == 0 and out['img'][31:].max() == 0
     np.testing.assert_allclose(out['crop_bbox'], [80, 30, 120, 70])
-    np.testing.assert_allclose(out['bbox'], [10, 10, 30, 30])  # now in the crop's pixels
+    np.testing.assert_allclose(out['gt_bboxes'][0], [10, 10, 30, 30])  # now in the crop's pixels
     np.testing.assert_allclose(out['ori_bbox'], [90, 40, 110, 60])
     # a flip after the crop mirrors the box inside the crop
-    flipped = RandomFlip(prob=1.0)(dict(out, bbox=np.array([4, 10, 14, 30], np.float32)))
-    np.testing.assert_allclose(flipped['bbox'], [26, 10, 36, 30])
-    np.testing.assert_array_equal(out['rotation'], rot)  # cropping keeps the pose
+    flipped = RandomFlip(prob=1.0)(dict(out, gt_bboxes=np.array([[4, 10, 14, 30]], np.float32)))
+    np.testing.assert_allclose(flipped['gt_bboxes'][0], [26, 10, 36, 30])
+    np.testing.assert_array_equal(out['gt_rotations'][0], rot)  # cropping keeps the pose
 
 
 def test_crop_head_random_scale_and_shift_stay_in_range():
     np.random.seed(0)
     t = CropHead(input_size=(32, 32), padding=1.0, scale_range=(0.8, 1.2), shift=0.1)
     for _ in range(20):
-        out = t(dict(img=np.zeros((64, 64, 3), np.uint8), bbox=np.array([16, 16, 48, 48]),
-                     rotation=np.eye(3)))
+        out = t(dict(img=np.zeros((64, 64, 3), np.uint8), gt_bboxes=np.array([[16, 16, 48, 48]]),
+                     gt_rotations=np.eye(3)[None]))
         x1, y1, x2, y2 = out['crop_bbox']
         side = x2 - x1
         assert side == y2 - y1 and side == int(side)  # snapped to whole pixels
@@ -47,8 +47,8 @@ def test_crop_head_pixels_follow_the_mapped_box(box):
     x1, y1, x2, y2 = box
     img[max(y1, 0):y2, max(x1, 0):x2] = 255
     out = CropHead(input_size=(50, 50), padding=1.5, pad_val=7)(
-        dict(img=img, bbox=np.array(box, np.float32), rotation=np.eye(3)))
-    bx1, by1, bx2, by2 = out['bbox']
+        dict(img=img, gt_bboxes=np.array([box], np.float32), gt_rotations=np.eye(3)[None]))
+    bx1, by1, bx2, by2 = out['gt_bboxes'][0]
     assert out['img'].shape == (50, 50, 3)
     cols = np.flatnonzero(out['img'][int(round((by1 + by2) / 2)), :, 0] > 127)
     rows = np.flatnonzero(out['img'][:, int(round((bx1 + bx2) / 2)), 0] > 127)
@@ -68,7 +68,7 @@ def test_crop_head_cut_and_warp_agree():
     img = (np.random.default_rng(0).random((120, 160, 3)) * 255).astype(np.uint8)
     img = cv2.GaussianBlur(img, (0, 0), 2.0)  # smooth, like photographs
     out = CropHead(input_size=(64, 64), padding=1.0)(
-        dict(img=img, bbox=np.array([40.3, 20.6, 121.2, 100.1], np.float32)))
+        dict(img=img, gt_bboxes=np.array([[40.3, 20.6, 121.2, 100.1]], np.float32)))
     x0, y0, x1, _ = out['crop_bbox']
     mat = crop_matrix(np.array([(x0 + x1) / 2, y0 + (x1 - x0) / 2]), x1 - x0, (64, 64))
     warped = cv2.warpAffine(img, to_index_matrix(mat), (64, 64), flags=cv2.INTER_LINEAR)
@@ -79,15 +79,15 @@ def test_random_flip_applies_pose_rule_and_mirrors():
     img = np.zeros((10, 20, 3), dtype=np.uint8)
     img[:, :5] = 200  # bright on the left
     angles = np.array([40.0, -15.0, 20.0])
-    out = RandomFlip(prob=1.0)(dict(img=img, rotation=euler_to_matrix(angles),
-                                    bbox=np.array([2, 1, 8, 9], np.float32)))
+    out = RandomFlip(prob=1.0)(dict(img=img, gt_rotations=euler_to_matrix(angles)[None],
+                                    gt_bboxes=np.array([[2, 1, 8, 9]], np.float32)))
     assert out['flip'] and out['img'][:, -5:].min() == 200 and out['img'][:, :15].max() == 0
-    np.testing.assert_allclose(matrix_to_euler(out['rotation']), [-40.0, -15.0, -20.0],
+    np.testing.assert_allclose(matrix_to_euler(out['gt_rotations'][0]), [-40.0, -15.0, -20.0],
                                atol=1e-9)
-    np.testing.assert_allclose(out['bbox'], [12, 1, 18, 9])
-    kept = RandomFlip(prob=0.0)(dict(img=img, rotation=euler_to_matrix(angles)))
+    np.testing.assert_allclose(out['gt_bboxes'][0], [12, 1, 18, 9])
+    kept = RandomFlip(prob=0.0)(dict(img=img, gt_rotations=euler_to_matrix(angles)[None]))
     assert not kept['flip']
-    np.testing.assert_allclose(matrix_to_euler(kept['rotation']), angles, atol=1e-9)
+    np.testing.assert_allclose(matrix_to_euler(kept['gt_rotations'][0]), angles, atol=1e-9)
 
 
 def test_random_flip_many_heads():
@@ -103,11 +103,3 @@ def test_random_flip_many_heads():
 def test_flip_probability_checked():
     with pytest.raises(ValueError, match='prob'):
         RandomFlip(prob=1.5)
-
-
-def test_random_flip_keeps_released_angles_exact():
-    released = np.array([95.0, 10.0, 5.0])
-    out = RandomFlip(prob=1.0)(dict(img=np.zeros((4, 4, 3), np.uint8),
-                                    rotation=euler_to_matrix(released), pose=released))
-    np.testing.assert_allclose(out['pose'], [-95.0, 10.0, -5.0])
-    np.testing.assert_allclose(out['rotation'], euler_to_matrix(out['pose']), atol=1e-12)

@@ -71,29 +71,22 @@ def test_pack_inputs():
     rot = euler_to_matrix(np.array([150.0, 10.0, -20.0]))
     img = np.zeros((6, 5, 3), np.uint8)
     img[..., 2] = 7
-    out = PackHeadPoseInputs()(dict(img=img, rotation=rot, full_range=True, img_path='a.png',
-                                    bbox=np.array([0, 0, 5, 6])))
+    out = PackHeadPoseInputs()(dict(img=img, gt_rotations=rot[None], full_range=True,
+                                    img_path='a.png', gt_bboxes=np.array([[0, 0, 5, 6]])))
     assert out['inputs'].shape == (3, 6, 5) and out['inputs'].dtype == torch.uint8
     assert out['inputs'][2].max() == 7
     sample = out['data_samples']
-    torch.testing.assert_close(sample.gt_pose, torch.tensor([150.0, 10.0, -20.0]), atol=1e-4,
-                               rtol=0)
-    assert sample.img_path == 'a.png'
-    narrow = PackHeadPoseInputs()(dict(img=img, rotation=rot))['data_samples'].gt_pose
-    assert abs(narrow[0]) <= 90  # the narrow Euler branch of the same rotation
-
-
-def test_released_angles_are_packed_as_published():
-    # |yaw| in (90, 99]: kept by the AFLW2000 protocol, outside the narrow Euler branch.
-    released = np.array([95.0, 10.0, 5.0])
-    results = dict(img=np.zeros((4, 4, 3), np.uint8), rotation=euler_to_matrix(released),
-                   pose=released)
-    sample = PackHeadPoseInputs()(dict(results))['data_samples']
-    torch.testing.assert_close(sample.gt_pose, torch.tensor([95.0, 10.0, 5.0]))
-    # the rotation alone would give an equivalent triple in the narrow branch
-    del results['pose']
-    narrow = PackHeadPoseInputs()(results)['data_samples'].gt_pose
-    assert abs(narrow[0]) <= 90 and abs(narrow[1]) > 90
+    inst = sample.gt_instances  # a crop is an image with one instance
+    torch.testing.assert_close(inst.rotations, torch.as_tensor(rot[None], dtype=torch.float32))
+    torch.testing.assert_close(inst.bboxes, torch.tensor([[0.0, 0.0, 5.0, 6.0]]))
+    assert inst.labels.tolist() == [0] and 'poses' not in inst  # angles are derived later
+    assert sample.img_path == 'a.png' and sample.full_range is True
+    # Without a box the whole image is the head; without rotations there are no labels.
+    whole = PackHeadPoseInputs()(dict(img=img, gt_rotations=rot[None]))['data_samples']
+    torch.testing.assert_close(whole.gt_instances.bboxes, torch.tensor([[0.0, 0.0, 5.0, 6.0]]))
+    assert 'gt_instances' not in PackHeadPoseInputs()(dict(img=img))['data_samples']
+    with pytest.raises(ValueError, match='2 gt_bboxes but 1 gt_rotations'):
+        PackHeadPoseInputs()(dict(img=img, gt_rotations=rot[None], gt_bboxes=np.zeros((2, 4))))
 
 
 @pytest.mark.parametrize('shape', [(7, 5, 3), (7, 5, 1), (7, 5, 4)])
@@ -101,10 +94,10 @@ def test_pack_chw_layout_and_meta_copies(shape):
     img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     bbox = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
     for src in (img, img[:, ::-1]):  # contiguous and strided inputs
-        out = PackHeadPoseInputs()(dict(img=src, rotation=np.eye(3), bbox=bbox))
+        out = PackHeadPoseInputs()(dict(img=src, gt_rotations=np.eye(3)[None], ori_bbox=bbox))
         np.testing.assert_array_equal(out['inputs'].numpy(), src.transpose(2, 0, 1))
         assert out['inputs'].is_contiguous()
-    meta_bbox = out['data_samples'].bbox
+    meta_bbox = out['data_samples'].ori_bbox
     np.testing.assert_array_equal(meta_bbox, bbox)
     meta_bbox[0] = 99  # the sample's meta data never aliases the pipeline's arrays
     assert bbox[0] == 1.0

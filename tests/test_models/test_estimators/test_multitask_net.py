@@ -31,12 +31,12 @@ def test_modes(representation, tanh):
     assert set(losses) == expected
     total = sum(v for k, v in losses.items() if k.startswith('loss'))
     total.backward()
-    assert model.pose_head.preds[0].weight.grad is not None
+    assert model.head.pose_head.preds[0].weight.grad is not None
     box_maps, pose_maps = model(data['inputs'], mode='tensor')
     assert [m.shape[1] for m in box_maps] == [18] * 3
-    assert [m.shape[1] for m in pose_maps] == [3 * model.pose_head.num_outputs] * 3
+    assert [m.shape[1] for m in pose_maps] == [3 * model.head.pose_head.num_outputs] * 3
     model.eval()
-    model.bbox_head.test_cfg.update(conf_thr=0.0, score_thr=0.0)
+    model.head.bbox_head.test_cfg.update(conf_thr=0.0, score_thr=0.0)
     with torch.no_grad():
         out = model(**model.data_preprocessor(batch(), False), mode='predict')
     inst = out[0].pred_instances
@@ -59,9 +59,9 @@ def test_alpha_weights_and_frozen_pose_head():
     assert lb['loss_conf'].item() == pytest.approx(la['loss_conf'].item() / 0.5 * 0.8, rel=1e-5)
     assert lb['loss_pose'].item() == pytest.approx(la['loss_pose'].item() / 0.5 * 0.2, rel=1e-5)
     assert lb['pose_mae'].item() == pytest.approx(la['pose_mae'].item(), rel=1e-5)
-    for p in b.pose_head.parameters():
+    for p in b.head.pose_head.parameters():
         p.requires_grad = False
-    assert not b.pose_trainable
+    assert not b.head.pose_trainable
     frozen = b(**data, mode='loss')
     assert set(frozen) == {'loss_xy', 'loss_wh', 'loss_conf', 'loss_cls'}
     with pytest.raises(ValueError, match='alpha'):
@@ -102,16 +102,16 @@ def test_short_training_on_synthheads_scenes_lowers_the_loss(one_thread):
 def test_init_weights_sets_a_low_objectness_prior():
     model = MODELS.build(tiny_multitask_cfg())
     model.init_weights()
-    bias = model.bbox_head.preds[0].bias.view(3, -1)
+    bias = model.head.bbox_head.preds[0].bias.view(3, -1)
     np.testing.assert_allclose(torch.sigmoid(bias[:, 4]).detach().numpy(), 0.01, atol=1e-3)
-    assert model.pose_head.preds[0].weight.abs().max() < 0.1
+    assert model.head.pose_head.preds[0].weight.abs().max() < 0.1
 
 
 def test_flip_test_merges_each_detection_with_its_mirrored_anchor():
     torch.manual_seed(0)
     model = MODELS.build(tiny_multitask_cfg(representation='vector'))
     model.eval()
-    model.bbox_head.test_cfg.update(conf_thr=0.0, score_thr=0.0)
+    model.head.bbox_head.test_cfg.update(conf_thr=0.0, score_thr=0.0)
     data = model.data_preprocessor(batch(), False)
     inputs = data['inputs']
     with torch.no_grad():
@@ -123,8 +123,8 @@ def test_flip_test_merges_each_detection_with_its_mirrored_anchor():
         box_maps, pose_maps = model(inputs, mode='tensor')
         _, flipped_maps = model(inputs.flip(-1), mode='tensor')
         metas = [s.metainfo for s in data['data_samples']]
-        anchors = [r.anchor_inds for r in model.bbox_head.predict(box_maps, metas)]
-    head = model.pose_head
+        anchors = [r.anchor_inds for r in model.head.bbox_head.predict(box_maps, metas)]
+    head = model.head.pose_head
     own, back = head._outputs(pose_maps), head._outputs([m.flip(-1) for m in flipped_maps])
     for i, (p, f) in enumerate(zip(plain, flip)):
         assert torch.equal(p.pred_instances.bboxes, f.pred_instances.bboxes)
@@ -136,3 +136,11 @@ def test_flip_test_merges_each_detection_with_its_mirrored_anchor():
                               flip[0].pred_instances.rotations, atol=1e-3)
     with pytest.raises(ValueError, match='multiple of the strides'):
         model(inputs[..., :48], data['data_samples'], mode='predict')
+    # The estimator only routes: the head alone gives the same predictions.
+    with torch.no_grad():
+        feats = model.extract_feat(inputs)
+        alone = model.head.predict(feats, data['data_samples'],
+                                   flipped_feats=model.extract_feat(inputs.flip(-1)))
+    for a, f in zip(alone, flip):
+        torch.testing.assert_close(a.rotations, f.pred_instances.rotations)
+    assert model.pose_codec is model.head.pose_head.codec

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from headpose.models.heads import AggregationPoseHead, YOLOV3Head
+from headpose.registry import MODELS
 from headpose.structures import euler_to_matrix
-from headpose.testing.multitask_net import multihead_sample
+from headpose.testing.multitask_net import multihead_sample, pose_head_cfg
 
 LOG2 = math.log(2)
 
@@ -84,8 +85,8 @@ def test_yolov3_head_predict_decodes_and_rescales():
 
 
 def pose_head(representation: str) -> AggregationPoseHead:
-    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
-                               representation=representation)
+    head = MODELS.build(pose_head_cfg(representation, in_channels=(4, ), box_channels=(4, ),
+                                      num_anchors=1))
     with torch.no_grad():
         head.preds[0].weight.zero_()
         head.preds[0].bias.zero_()
@@ -140,8 +141,11 @@ def test_pose_head_euler_losses_and_decoding():
     np.testing.assert_allclose(out.poses.numpy(), [[180.0, 45.0, -22.5]], atol=1e-4)
     np.testing.assert_allclose(out.rotations.numpy(), euler_to_matrix(np.array(
         [[180.0, 45.0, -22.5]])), atol=1e-5)
-    with pytest.raises(ValueError, match='representation'):
-        AggregationPoseHead(representation='quaternion')
+    # Orthogonality needs the 9 vector outputs; the codec must be a registered one.
+    with pytest.raises(ValueError, match='loss_orth needs the 9 outputs'):
+        AggregationPoseHead(codec=dict(type='EulerCodec'))
+    with pytest.raises(KeyError, match='QuaternionCodec'):
+        AggregationPoseHead(codec=dict(type='QuaternionCodec'))
 
 
 def test_pose_head_without_aggregation_ignores_box_features():
@@ -202,7 +206,7 @@ def test_predict_gives_each_detection_the_anchors_of_its_centre_cell():
 def test_pose_head_responsible_test_anchors_average_then_project():
     from mmengine.structures import InstanceData
     head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
-                               representation='vector', test_anchors='responsible')
+                               test_anchors='responsible')
     rot_a = euler_to_matrix(np.array([20.0, 10.0, 0.0]))
     rot_b = euler_to_matrix(np.array([40.0, -10.0, 6.0]))
     maps = torch.zeros(1, 9, 2, 2)
@@ -219,8 +223,9 @@ def test_pose_head_responsible_test_anchors_average_then_project():
     # a detection without responsible anchors keeps its own anchor's output (zeros here:
     # the codec's projection of the zero matrix is some rotation; just not rot_a or rot_b)
     assert not np.allclose(out.rotations[1].numpy(), u @ vt, atol=1e-3)
-    with pytest.raises(ValueError, match="needs representation='vector'"):
-        AggregationPoseHead(representation='euler', test_anchors='responsible')
+    with pytest.raises(ValueError, match='needs an averageable codec'):
+        AggregationPoseHead(codec=dict(type='EulerCodec'), loss_orth=None,
+                            test_anchors='responsible')
     with pytest.raises(ValueError, match='test_anchors must be'):
         AggregationPoseHead(test_anchors='all')
 
@@ -233,8 +238,7 @@ def test_pose_head_flip_test_merges_mirrored_anchors_by_the_flip_rule():
     s = np.diag([-1.0, 1.0, 1.0])
     rot_a = euler_to_matrix(np.array([30.0, 10.0, 5.0]))
     rot_c = euler_to_matrix(np.array([50.0, -4.0, 15.0]))  # the flipped pass's estimate
-    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
-                               representation='vector')
+    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1)
     maps, flipped = torch.zeros(1, 9, 1, 2), torch.zeros(1, 9, 1, 2)
     maps[0, :, 0, 0] = torch.as_tensor(rot_a.T.reshape(9), dtype=torch.float32)
     # the head in cell 0 appears in cell 1 of the mirrored image, with pose S R S
@@ -248,9 +252,9 @@ def test_pose_head_flip_test_merges_mirrored_anchors_by_the_flip_rule():
     alone = head.predict([maps], [InstanceData(anchor_inds=torch.tensor([0]))])[0]
     np.testing.assert_allclose(alone.rotations[0].numpy(), rot_a, atol=1e-5)
 
-    # Euler outputs (units of angle_scale = 90 degrees) are merged on the circle.
-    head = AggregationPoseHead(in_channels=(4, ), box_channels=(4, ), num_anchors=1,
-                               representation='euler')
+    # Euler outputs (units of angle_unit = 90 degrees) are merged on the circle.
+    head = MODELS.build(pose_head_cfg('euler', in_channels=(4, ), box_channels=(4, ),
+                                      num_anchors=1))
     maps, flipped = torch.zeros(1, 3, 1, 2), torch.zeros(1, 3, 1, 2)
     maps[0, :, 0, 0] = torch.tensor([179.0, 10.0, 6.0]) / 90
     flipped[0, :, 0, 1] = torch.tensor([179.0, 20.0, -2.0]) / 90  # back: (-179, 20, 2)
@@ -262,3 +266,31 @@ def test_pose_head_flip_test_merges_mirrored_anchors_by_the_flip_rule():
     with pytest.raises(ValueError, match='flipped maps give outputs of shape'):
         head.predict([maps], [InstanceData(anchor_inds=torch.tensor([0]))],
                      flipped_maps=[flipped[..., :1]])
+
+
+def test_multitask_head_couples_the_branches_on_its_own():
+    """MultiTaskHead alone: the pose branch learns on the box branch's assignment, the
+    losses are weighted by alpha, and predictions carry boxes and poses (no go-betweens)."""
+    from headpose.testing.multitask_net import tiny_multitask_cfg
+    torch.manual_seed(0)
+    cfg = tiny_multitask_cfg(alpha=0.25)['head']
+    head = MODELS.build(cfg)
+    head.eval()
+    feats = [torch.randn(1, 64, 2, 2), torch.randn(1, 32, 4, 4), torch.randn(1, 16, 8, 8)]
+    samples = [multihead_sample([[8, 8, 40, 44]], [[120, 10, -5]])]
+    losses = head.loss(feats, samples)
+    box_maps, box_feats = head.bbox_head(feats)
+    targets = head.bbox_head.get_targets(box_maps, samples)
+    assert targets['pos'].sum() > 0
+    pose = head.pose_head.loss(head.pose_head(feats, box_feats), targets, samples)
+    box = head.bbox_head.loss(box_maps, targets)
+    assert losses['loss_pose'].item() == pytest.approx(0.75 * pose['loss_pose'].item())
+    assert losses['loss_conf'].item() == pytest.approx(0.25 * box['loss_conf'].item())
+    assert losses['pose_mae'].item() == pytest.approx(pose['pose_mae'].item())
+    head.bbox_head.test_cfg.update(conf_thr=0.0, score_thr=0.0)
+    with torch.no_grad():
+        res = head.predict(feats, samples)[0]
+    assert {'bboxes', 'scores', 'rotations', 'poses'} <= set(res.keys())
+    assert 'anchor_inds' not in res and 'resp_anchors' not in res
+    with pytest.raises(ValueError, match='multiple of the strides'):
+        head.check_flip_width(48)

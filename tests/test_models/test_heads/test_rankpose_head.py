@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.structures import InstanceData
 
 from headpose.models.heads import RankPoseHead
 from headpose.structures import HeadPoseDataSample, euler_to_matrix
@@ -50,7 +51,8 @@ def samples(angles, paired):
     out = []
     for i, a in enumerate(angles):
         s = HeadPoseDataSample()
-        s.gt_rotation = torch.as_tensor(euler_to_matrix(torch.tensor(a)), dtype=torch.float32)
+        s.gt_instances = InstanceData(rotations=torch.as_tensor(
+            euler_to_matrix(torch.tensor(a)), dtype=torch.float32)[None])
         if paired:
             s.set_metainfo(dict(pair_role=int(i >= len(angles) // 2)))
         out.append(s)
@@ -79,12 +81,18 @@ def test_loss_pairs_and_errors():
         {'loss_mse', 'mae'}
 
 
-def test_predict_sets_rotation_and_pose():
+def test_predict_gives_one_instance_per_crop():
     head = make_head('cosine')
     out = head.predict((torch.randn(3, 4), ), samples([[0, 0, 0]] * 3, paired=False))
-    for s in out:
-        assert s.pred_pose.shape == (3, ) and s.pred_rotation.shape == (3, 3)
-        torch.testing.assert_close(s.pred_rotation, euler_to_matrix(s.pred_pose))
+    assert len(out) == 3
+    for inst in out:
+        assert inst.poses.shape == (1, 3) and inst.rotations.shape == (1, 3, 3)
+        torch.testing.assert_close(inst.rotations, euler_to_matrix(inst.poses))
+    # A crop carries exactly one true head.
+    two = samples([[0, 0, 0]], paired=False)
+    two[0].gt_instances = InstanceData(rotations=torch.eye(3).repeat(2, 1, 1))
+    with pytest.raises(ValueError, match=r'one ground-truth head per crop .*\[2\]'):
+        head.loss((torch.randn(1, 4), ), two)
 
 
 def test_bad_transform_name():
@@ -114,7 +122,7 @@ def test_flip_test_averages_with_the_flip_rule():
     direct, mirrored = head(feats), head(flipped)
     out = head.predict(feats, samples([[0, 0, 0]] * 2, paired=False), flipped_feats=flipped)
     expected = (direct + mirrored * torch.tensor([-1.0, 1.0, -1.0])) / 2
-    torch.testing.assert_close(torch.stack([s.pred_pose for s in out]), expected.detach())
+    torch.testing.assert_close(torch.cat([i.poses for i in out]), expected.detach())
 
 
 def test_estimator_flip_test_routes_flipped_inputs():
@@ -128,7 +136,11 @@ def test_estimator_flip_test_routes_flipped_inputs():
         plain = model.head(model.extract_feat(data['inputs']))
         mirror = model.head(model.extract_feat(data['inputs'].flip(-1)))
     expected = (plain + mirror * torch.tensor([-1.0, 1.0, -1.0])) / 2
-    torch.testing.assert_close(torch.stack([s.pred_pose for s in out]), expected)
+    poses = torch.cat([s.pred_instances.poses for s in out])
+    torch.testing.assert_close(poses, expected)
+    # The estimator adds each crop's box (the whole 32 x 32 input here) and score.
+    assert out[0].pred_instances.bboxes.tolist() == [[0.0, 0.0, 32.0, 32.0]]
+    assert out[0].pred_instances.scores.tolist() == [1.0]
 
 
 def test_flip_test_with_a_head_that_cannot_is_refused_at_build():

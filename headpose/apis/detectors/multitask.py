@@ -6,6 +6,7 @@ import numpy as np
 
 from headpose.registry import TASK_UTILS
 
+from ..inference import inference_multitask, init_model
 from .base import BaseHeadDetector
 
 
@@ -24,7 +25,6 @@ class MultitaskNetDetector(BaseHeadDetector):
 
     def __init__(self, config=None, checkpoint: Optional[str] = None, device: str = 'cpu',
                  score_thr: float = 0.3, model: Optional[object] = None):
-        from headpose.apis.inference import init_model  # the apis import the detectors
         if model is None:
             if config is None:
                 raise ValueError('MultitaskNetDetector: give a config (and checkpoint) or a model')
@@ -34,7 +34,6 @@ class MultitaskNetDetector(BaseHeadDetector):
 
     def detect(self, img: Union[np.ndarray, str], img_path: Optional[str] = None) -> np.ndarray:
         """Boxes ``(K, 5)`` predicted by the Multitask-Net on a BGR image."""
-        from headpose.apis.inference import inference_multitask
         sample = inference_multitask(self.model, img, score_thr=self.score_thr)
         inst = sample.pred_instances
         boxes = inst.bboxes.cpu().numpy().reshape(-1, 4)

@@ -2,12 +2,13 @@
 
 from typing import Callable, Union
 
-from headpose.models.detectors import (
-    BaseHeadDetector,
-    FileBoxDetector,
-    HaarCascadeDetector,
-    MultitaskNetDetector,
-)
+from headpose.registry import TASK_UTILS
+from headpose.utils import register_all_modules
+
+from .base import BaseHeadDetector
+from .file import FileBoxDetector
+from .haar import HaarCascadeDetector
+from .multitask import MultitaskNetDetector
 
 DETECTOR_SPECS = "'haar', 'file:PATH.json|csv', 'CONFIG.py:CHECKPOINT' or a registry dict"
 
@@ -18,11 +19,11 @@ def build_detector(spec: Union[str, dict, Callable], device: str = 'cpu') -> Cal
     Args:
         spec: one of
 
-            * ``'haar'``: :class:`~headpose.models.detectors.HaarCascadeDetector`;
+            * ``'haar'``: :class:`~headpose.apis.detectors.HaarCascadeDetector`;
             * ``'file:PATH'``: boxes from a JSON/CSV file
-              (:class:`~headpose.models.detectors.FileBoxDetector`);
+              (:class:`~headpose.apis.detectors.FileBoxDetector`);
             * ``'CONFIG.py:CHECKPOINT'``: a trained Multitask-Net
-              (:class:`~headpose.models.detectors.MultitaskNetDetector`);
+              (:class:`~headpose.apis.detectors.MultitaskNetDetector`);
             * a dict such as ``dict(type='HaarCascadeDetector', min_neighbors=3)``, built
               by the ``TASK_UTILS`` registry, where detectors are registered;
             * a detector object or any callable ``f(img, img_path) -> (K, 5)``, returned as is.
@@ -34,9 +35,7 @@ def build_detector(spec: Union[str, dict, Callable], device: str = 'cpu') -> Cal
     if isinstance(spec, BaseHeadDetector) or (callable(spec) and not isinstance(spec, str)):
         return spec
     if isinstance(spec, dict):
-        from headpose.apis.inference import _ensure_registered
-        from headpose.registry import TASK_UTILS
-        _ensure_registered()
+        register_all_modules()
         return TASK_UTILS.build(spec)
     if not isinstance(spec, str):
         raise TypeError(f'a detector spec must be {DETECTOR_SPECS}; got {type(spec).__name__}')
