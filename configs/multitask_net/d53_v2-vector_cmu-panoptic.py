@@ -8,8 +8,8 @@
 _base_ = ['../_base_/default_runtime.py']
 
 widen = 1.0
-input_size = (608, 608)  # (w, h), letterboxed
-# YOLOv3's anchors (w, h) for this input size, per level of stride 32, 16, 8.
+input_size = (416, 416)  # (w, h), letterboxed: the paper's grids 13, 26, 52
+# YOLOv3's anchors (w, h), made for 416 x 416 inputs, per level of stride 32, 16, 8.
 anchors = [[(116, 90), (156, 198), (373, 326)],
            [(30, 61), (62, 45), (59, 119)],
            [(10, 13), (16, 30), (33, 23)]]
@@ -76,7 +76,7 @@ test_pipeline = [
     dict(type='PackHeadPoseInputs'),
 ]
 train_dataloader = dict(
-    batch_size=8,
+    batch_size=64,  # phase 1's; TrainingPhaseHook sets each phase's
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -97,23 +97,30 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='CocoHeadPoseMetric', score_thr=0.3, iou_thr=0.5)
 test_evaluator = val_evaluator
 
-# Schedule (our choice; the paper gives none we could check): Adam 1e-3 with a cosine
-# decay over 100 epochs, in three phases of 10 / 20 / 70 epochs.
-max_epochs = 100
-phases = [dict(begin=0, trainable=['neck', 'head.bbox_head']),
-          dict(begin=10, trainable=['backbone', 'neck', 'head.bbox_head']),
-          dict(begin=30, trainable='all')]
+# Schedule: the paper's three phases of 50 epochs (Sec. 4.1). Its "backbone" is Darknet-53
+# with the FPN (here backbone + neck); its "face detection last layers" are the box
+# branch (head.bbox_head).
+#   1. epochs 0-49, batch 64, lr 1e-3: only the box branch trains;
+#   2. epochs 50-99, batch 16, lr 1e-4: the box branch and the backbone (+ FPN);
+#   3. epochs 100-149, batch 16, lr 1e-4: everything.
+# Batches are images per step over all processes (TrainingPhaseHook divides them by the
+# number of processes). Adam and the 500-iteration warm-up are our choices: the paper
+# names neither optimizer nor warm-up.
+max_epochs = 150
+phases = [dict(begin=0, trainable=['head.bbox_head'], batch_size=64),
+          dict(begin=50, trainable=['backbone', 'neck', 'head.bbox_head'], batch_size=16),
+          dict(begin=100, trainable='all', batch_size=16)]
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3),
                      clip_grad=dict(max_norm=10.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=500),
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5, by_epoch=True, begin=0,
-         end=max_epochs, convert_to_iter_based=True),
+    dict(type='MultiStepLR', milestones=[50], gamma=0.1, by_epoch=True, begin=0,
+         end=max_epochs),
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-auto_scale_lr = dict(enable=False, base_batch_size=8)
+auto_scale_lr = dict(enable=False, base_batch_size=64)
 custom_hooks = [
     dict(type='SafeCheckpointHook'),
     dict(type='RNGStateHook'),

@@ -55,7 +55,7 @@ def inference_topdown(model, img: ImagesType, bboxes: Union[BoxesType, List[Boxe
 
     Returns:
         One :class:`HeadPoseDataSample` (a single image given) or a list of them, with
-        ``pred_instances`` (see the module docstring) and meta information
+        ``pred_instances`` (see :mod:`headpose.apis.inference`) and meta information
         ``img_path``, ``ori_shape`` (h, w).
 
     Raises:

@@ -129,3 +129,26 @@ def test_deeper_modules_by_path():
     with pytest.raises(KeyError, match=r"no module\(s\) \['pose_head.7'\]"):
         TrainingPhaseHook([dict(begin=0, trainable=['pose_head.7'])]).before_train_iter(
             runner(), 0)
+
+
+def test_phase_batch_sizes_rebuild_the_dataloader_per_process():
+    from torch.utils.data import DataLoader
+    phases = [dict(begin=0, trainable='all', batch_size=8),
+              dict(begin=2, trainable='all', batch_size=4)]
+    hook = TrainingPhaseHook(phases)
+    r = runner()
+    r.world_size = 2
+    r.train_loop = SimpleNamespace(dataloader=DataLoader(list(range(20)), batch_size=5))
+    hook.before_train_epoch(r)  # epoch 0: 8 images a step over 2 processes
+    assert r.train_loop.dataloader.batch_size == 4
+    assert len(list(r.train_loop.dataloader)) == 5
+    r.epoch = 3  # also what a run resumed in phase 2 sees first
+    hook.before_train_epoch(r)
+    assert r.train_loop.dataloader.batch_size == 2
+    assert list(r.train_loop.dataloader.dataset) == list(range(20))
+    assert any('4 images per step (2 per process x 2)' in line for line in r.logger.lines)
+    r.world_size = 3
+    with pytest.raises(ValueError, match='batch of 4 does not divide among 3 processes'):
+        TrainingPhaseHook(phases).before_train_epoch(r)
+    with pytest.raises(ValueError, match='needs by_epoch=True'):
+        TrainingPhaseHook(phases, by_epoch=False)

@@ -1,10 +1,11 @@
 """Training in phases: freezing and unfreezing groups of parameters at phase boundaries."""
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from torch.utils.data import DataLoader
 
 from headpose.registry import HOOKS
 
@@ -32,9 +33,18 @@ class TrainingPhaseHook(Hook):
     modules and their parameter counts. The optimizer holds every parameter from the
     start; frozen ones get no gradient and are not updated.
 
+    A phase may also set the **batch size** (``batch_size``: images per step over all
+    processes, as papers count it; by epoch only): before its first epoch the training
+    dataloader is rebuilt with ``batch_size / world_size`` per process (an error if
+    that does not divide), the same data set, sampler and workers. A resumed run gets
+    its phase's batch size the same way. The learning rate of a phase is the param
+    scheduler's business (e.g. ``MultiStepLR`` with a milestone at the phase's start),
+    so that ``--resume`` restores it with the scheduler's state; ``--auto-scale-lr``
+    scales it once, by the config's ``train_dataloader`` batch, not per phase.
+
     Args:
-        phases: dicts with ``begin`` (increasing, the first 0) and ``trainable`` (a
-            list of module paths, or ``'all'``).
+        phases: dicts with ``begin`` (increasing, the first 0), ``trainable`` (a list of
+            module paths, or ``'all'``) and optionally ``batch_size``.
         by_epoch: ``begin`` counts epochs (True) or iterations (False).
         freeze_norm: keep the batch norms of frozen modules in eval mode.
     """
@@ -49,7 +59,11 @@ class TrainingPhaseHook(Hook):
         if begins[0] != 0 or any(b <= a for a, b in zip(begins, begins[1:])):
             raise ValueError(f'TrainingPhaseHook: phase begins must start at 0 and increase, '
                              f'got {begins}')
-        self.phases = [dict(begin=int(p['begin']), trainable=p['trainable']) for p in phases]
+        self.phases = [dict(begin=int(p['begin']), trainable=p['trainable'],
+                            batch_size=p.get('batch_size')) for p in phases]
+        if not by_epoch and any(p['batch_size'] for p in self.phases):
+            raise ValueError('TrainingPhaseHook: a phase batch_size needs by_epoch=True (the '
+                             'dataloader is rebuilt between epochs)')
         self.by_epoch = by_epoch
         self.freeze_norm = freeze_norm
         self.current = None
@@ -123,6 +137,32 @@ class TrainingPhaseHook(Hook):
     def before_train_epoch(self, runner) -> None:
         if self.by_epoch:
             self.apply(runner, runner.epoch)
+            self.set_batch_size(runner, self.phases[self.phase_at(runner.epoch)]['batch_size'])
+
+    @staticmethod
+    def set_batch_size(runner, total: Optional[int]) -> None:
+        """Rebuilds the training dataloader for ``total`` images per step over all
+        processes (``None``: leaves it as it is)."""
+        if not total:
+            return
+        world = runner.world_size
+        if total % world:
+            raise ValueError(f'TrainingPhaseHook: a phase batch of {total} does not divide '
+                             f'among {world} processes')
+        loop = runner.train_loop
+        old = loop.dataloader
+        per_process = total // world
+        if old.batch_size == per_process:
+            return
+        loop.dataloader = DataLoader(
+            old.dataset, batch_size=per_process, sampler=old.sampler,
+            num_workers=old.num_workers, collate_fn=old.collate_fn,
+            pin_memory=old.pin_memory, drop_last=old.drop_last,
+            worker_init_fn=old.worker_init_fn,
+            persistent_workers=old.num_workers > 0 and old.persistent_workers)
+        runner.logger.info(f'training phase batch: {total} images per step '
+                           f'({per_process} per process x {world}), was {old.batch_size} '
+                           'per process')
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         # The train loop sets model.train() after before_train_epoch: norms of frozen
