@@ -20,7 +20,7 @@ bridge = [int(c * widen) for c in (1024, 512, 256)]
 # (matched MAE 13.49, 12.59, 13.05 with the narrower pose branch; README).
 model = dict(
     alpha=0.1,
-    backbone=dict(widen_factor=widen),
+    backbone=dict(widen_factor=widen, init_cfg=None),  # from scratch (no ImageNet weights)
     neck=dict(in_channels=neck_in, out_channels=neck_out),
     bbox_head=dict(in_channels=neck_out, out_channels=bridge,
                    anchor_generator=dict(base_sizes=anchors)),

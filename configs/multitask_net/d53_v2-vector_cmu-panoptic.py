@@ -22,7 +22,10 @@ model = dict(
     alpha=0.5,
     data_preprocessor=dict(type='HeadPoseDataPreprocessor', mean=[0, 0, 0],
                            std=[255, 255, 255], bgr_to_rgb=True),
-    backbone=dict(type='Darknet', depth=53, widen_factor=widen, out_indices=(3, 4, 5)),
+    # ImageNet weights of MMDetection's YOLOv3 (open-mmlab://darknet53), from the hub cache
+    backbone=dict(type='Darknet', depth=53, widen_factor=widen, out_indices=(3, 4, 5),
+                  init_cfg=dict(type='Pretrained', checkpoint='https://download.openmmlab.com/'
+                                'pretrain/third_party/darknet53-a628ea1b.pth')),
     neck=dict(type='YOLOV3Neck', in_channels=neck_in, out_channels=neck_out),
     bbox_head=dict(
         type='YOLOV3Head',

@@ -14,7 +14,11 @@ _base_ = [
 
 beta = 0.5
 model = dict(
-    backbone=dict(type='ResNet', depth=50, out_indices=(3, )),
+    # ImageNet weights (torchvision's IMAGENET1K_V1), from the torch hub cache
+    backbone=dict(type='ResNet', depth=50, out_indices=(3, ),
+                  init_cfg=dict(type='Pretrained',
+                                checkpoint='https://download.pytorch.org/models/'
+                                'resnet50-0676ba61.pth')),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='RankPoseHead',

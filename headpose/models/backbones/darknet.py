@@ -9,6 +9,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from headpose.registry import MODELS
 
+from .pretrained import is_pretrained, load_pretrained, mmdet_darknet_keys
+
 
 class ConvBNLeaky(nn.Sequential):
     """Convolution (no bias), batch norm and leaky ReLU (slope 0.1): Darknet's unit."""
@@ -48,7 +50,11 @@ class Darknet(BaseModule):
         out_indices: which of the stem (0) and stages (1-5) to return.
         frozen_stages: stem and stages up to this index are frozen (-1: none).
         norm_eval: keep batch norms in eval mode while training.
-        init_cfg: mmengine initialisation config.
+        init_cfg: mmengine initialisation config. ``dict(type='Pretrained',
+            checkpoint=URL_OR_PATH)`` loads MMDetection's Darknet-53 ImageNet weights
+            (``open-mmlab://darknet53``, :data:`~.pretrained.OPENMMLAB_DARKNET53`; its
+            names mapped by :func:`~.pretrained.mmdet_darknet_keys`) strictly: every
+            backbone tensor must arrive (only at ``widen_factor=1``).
     """
 
     arch_settings = {53: ((1, 2, 8, 8, 4), (64, 128, 256, 512, 1024))}
@@ -85,6 +91,13 @@ class Darknet(BaseModule):
         #: channels of each returned map
         self.out_channels = [self.channels[i] for i in self.out_indices]
         self._freeze_stages()
+
+    def init_weights(self) -> None:
+        if is_pretrained(self.init_cfg):
+            load_pretrained(self, self.init_cfg, mmdet_darknet_keys)
+            self._is_init = True
+            return
+        super().init_weights()
 
     def _stages(self) -> list:
         return [self.stem] + [getattr(self, f'stage{i}') for i in range(1, 6)]

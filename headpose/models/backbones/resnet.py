@@ -9,6 +9,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from headpose.registry import MODELS
 
+from .pretrained import is_pretrained, load_pretrained, torchvision_resnet_keys
+
 
 class BasicBlock(nn.Module):
     """Two 3x3 convolutions with a residual connection (ResNet-18/34)."""
@@ -63,8 +65,10 @@ class ResNet(BaseModule):
     """ResNet backbone.
 
     Parameter names follow torchvision (``conv1``, ``bn1``, ``layer1.0.conv1``, ...,
-    ``downsample.0``/``.1``), so ``init_cfg=dict(type='Pretrained', checkpoint=PATH)``
-    loads a torchvision ImageNet state dict (its ``fc.*`` keys are reported as unused).
+    ``downsample.0``/``.1``), so ``init_cfg=dict(type='Pretrained', checkpoint=URL_OR_PATH)``
+    loads a torchvision ImageNet state dict (e.g. :data:`~.pretrained.TORCHVISION_RESNET50`)
+    strictly: every backbone tensor must arrive, the classifier's ``fc.*`` keys are
+    ignored and logged (see :mod:`headpose.models.backbones.pretrained`).
 
     Args:
         depth: 18, 34, 50 or 101.
@@ -123,9 +127,12 @@ class ResNet(BaseModule):
         self._freeze_stages()
 
     def init_weights(self) -> None:
+        if is_pretrained(self.init_cfg):
+            load_pretrained(self, self.init_cfg, torchvision_resnet_keys)
+            self._is_init = True
+            return
         super().init_weights()
-        pretrained = isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'
-        if self.zero_init_residual and not pretrained:
+        if self.zero_init_residual:
             for m in self.modules():
                 if isinstance(m, (BasicBlock, Bottleneck)):
                     last_bn = m.bn3 if isinstance(m, Bottleneck) else m.bn2
