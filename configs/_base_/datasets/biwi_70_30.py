@@ -1,5 +1,6 @@
-# The BIWI 70/30 protocol: train on 17 of the 24 raw BIWI sequences and test on the
-# other 7, the split published in headpose/datasets/biwi_split.py (seeded, fixed).
+# The BIWI 70/30 protocol: train on 16 of the 24 raw BIWI sequences and test on the
+# other 8, as FSA-Net's Protocol 2 does, with the split published in
+# headpose/datasets/biwi_split.py (seeded, fixed; FSA-Net's own sequences are unknown).
 # Training items are pairs of frames of one sequence (PairDataset) for the ranking
 # loss: batch_size=64 pairs = 128 images. Head boxes are the head centres projected
 # with BIWI's RGB intrinsics (BIWIDataset). Layout: docs/dataset_prepare.md.
