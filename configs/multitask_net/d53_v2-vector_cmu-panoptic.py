@@ -19,7 +19,7 @@ bridge = [int(c * widen) for c in (1024, 512, 256)]
 
 model = dict(
     type='MultiTaskNet',
-    alpha=0.5,
+    alpha=0.5,  # eq. 5's alpha: the paper gives no value; 0.5 is ours
     data_preprocessor=dict(type='HeadPoseDataPreprocessor', mean=[0, 0, 0],
                            std=[255, 255, 255], bgr_to_rgb=True),
     # ImageNet weights of MMDetection's YOLOv3 (open-mmlab://darknet53), from the hub cache
