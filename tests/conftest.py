@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
+# No test may download: a pretrained backbone whose file is not in the (temporary) torch hub
+# cache fails at once (headpose.models.backbones.pretrained), in subprocesses too.
+os.environ['HEADPOSE_NO_DOWNLOAD'] = '1'
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -1,5 +1,6 @@
-# Multitask-Net v2 (vector) on the BIWI 70/30 protocol: train on the 17 training
-# sequences and test on the other 7 (the split of headpose/datasets/biwi_split.py),
+# Multitask-Net v2 (vector) on the BIWI 70/30 protocol (FSA-Net's Protocol 2, the paper's
+# Table 2): train on 16 sequences and test on the other 8 (the split of
+# headpose/datasets/biwi_split.py; FSA-Net's own 16 are unknown, see its docstring),
 # through the COCO-style JSONs of the converter (one head per frame):
 #   python tools/dataset_converters/biwi_to_coco.py data/BIWI/hpdb --split train \
 #       --out data/BIWI/hpdb/annotations/coco_headpose_train.json

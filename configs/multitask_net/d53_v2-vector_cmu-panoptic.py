@@ -21,13 +21,16 @@ model = dict(
     type='MultiTaskNet',
     data_preprocessor=dict(type='HeadPoseDataPreprocessor', mean=[0, 0, 0],
                            std=[255, 255, 255], bgr_to_rgb=True),
-    backbone=dict(type='Darknet', depth=53, widen_factor=widen, out_indices=(3, 4, 5)),
+    # ImageNet weights of MMDetection's YOLOv3 (open-mmlab://darknet53), from the hub cache
+    backbone=dict(type='Darknet', depth=53, widen_factor=widen, out_indices=(3, 4, 5),
+                  init_cfg=dict(type='Pretrained', checkpoint='https://download.openmmlab.com/'
+                                'pretrain/third_party/darknet53-a628ea1b.pth')),
     neck=dict(type='YOLOV3Neck', in_channels=neck_in, out_channels=neck_out),
     # The two branches and their coupling (the box branch's anchor assignment and
     # detections handed to the pose branch) live in one head.
     head=dict(
         type='MultiTaskHead',
-        alpha=0.5,
+        alpha=0.5,  # eq. 5's alpha: the paper gives no value; 0.5 is ours
         bbox_head=dict(
             type='YOLOV3Head',
             in_channels=neck_out,
@@ -129,5 +132,5 @@ custom_hooks = [
 ]
 # Frozen parameters get no gradient: distributed training must allow unused parameters.
 model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)
-default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3, save_best='headpose/AP50',
-                                     rule='greater'))
+# No checkpoint is chosen by its score: the validation JSON is also the test set.
+default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=3))

@@ -1,5 +1,6 @@
-# THE primitive RankPose config (Dai et al., BMVC 2020; Table 3, last row): ResNet50,
-# global average pooling, the arccos output transform, loss = beta * MSE +
+# THE primitive RankPose config (Dai et al., BMVC 2020; Table 3, last row): ResNet50
+# pre-trained on ImageNet (torchvision's weights, docs/train_test.md), global average
+# pooling, the arccos output transform, loss = beta * MSE +
 # (1 - beta) * pairwise ranking with beta = 0.5; trained on 300W-LP, tested on AFLW2000
 # (|angle| <= 99: 1,969 images). The paper's recipe: Adam, lr 1e-3, cosine decay over
 # 80 epochs, batch 128 images (64 pairs of one person), random crop / scale, Gaussian

@@ -89,7 +89,9 @@ def test_boxes_file_and_projection(tmp_path):
 
 def test_split_is_the_published_constant():
     assert generate_split(BIWI_SPLIT_SEED) == (BIWI_70_30_TRAIN, BIWI_70_30_TEST)
-    assert len(BIWI_70_30_TRAIN) == 17 and len(BIWI_70_30_TEST) == 7
+    # FSA-Net's structure: 16 whole sequences train, 8 test (randFlag[0:16] = 1).
+    assert len(BIWI_70_30_TRAIN) == 16 and len(BIWI_70_30_TEST) == 8
+    assert BIWI_70_30_TEST == (2, 9, 10, 12, 14, 15, 18, 23)
     assert sorted(BIWI_70_30_TRAIN + BIWI_70_30_TEST) == list(range(1, 25))
 
 
@@ -182,7 +184,7 @@ def test_biwi_configs_build_their_datasets(tmp_path):
     cfg.test_dataloader.dataset.update(over)
     train = DATASETS.build(cfg.train_dataloader.dataset)
     test = DATASETS.build(cfg.test_dataloader.dataset)
-    assert len(train) == 2 * 17 and len(test) == 2 * 7
+    assert len(train) == 2 * 16 and len(test) == 2 * 8
     train_ids = {train.dataset.get_identity(i) for i in range(len(train))}
     test_ids = {test.get_identity(i) for i in range(len(test))}
     assert not train_ids & test_ids and len(train_ids | test_ids) == 24

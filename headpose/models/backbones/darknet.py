@@ -8,6 +8,7 @@ import torch.nn as nn
 from headpose.registry import MODELS
 
 from .base_backbone import BaseBackbone
+from .pretrained import is_pretrained, load_pretrained, mmdet_darknet_keys
 
 
 class ConvBNLeaky(nn.Sequential):
@@ -48,7 +49,11 @@ class Darknet(BaseBackbone):
         out_indices: which of the stem (0) and stages (1-5) to return.
         frozen_stages: stem and stages up to this index are frozen (-1: none).
         norm_eval: keep batch norms in eval mode while training.
-        init_cfg: mmengine initialisation config.
+        init_cfg: mmengine initialisation config. ``dict(type='Pretrained',
+            checkpoint=URL_OR_PATH)`` loads MMDetection's Darknet-53 ImageNet weights
+            (``open-mmlab://darknet53``, :data:`~.pretrained.OPENMMLAB_DARKNET53`; its
+            names mapped by :func:`~.pretrained.mmdet_darknet_keys`) strictly: every
+            backbone tensor must arrive (only at ``widen_factor=1``).
     """
 
     arch_settings = {53: ((1, 2, 8, 8, 4), (64, 128, 256, 512, 1024))}
@@ -85,6 +90,13 @@ class Darknet(BaseBackbone):
         #: channels of each returned map
         self.out_channels = [self.channels[i] for i in self.out_indices]
         self._freeze_stages()
+
+    def init_weights(self) -> None:
+        if is_pretrained(self.init_cfg):
+            load_pretrained(self, self.init_cfg, mmdet_darknet_keys)
+            self._is_init = True
+            return
+        super().init_weights()
 
     def _stages(self) -> list:
         return [self.stem] + [getattr(self, f'stage{i}') for i in range(1, 6)]

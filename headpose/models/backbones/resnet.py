@@ -8,6 +8,7 @@ import torch.nn as nn
 from headpose.registry import MODELS
 
 from .base_backbone import BaseBackbone
+from .pretrained import is_pretrained, load_pretrained, torchvision_resnet_keys
 
 
 class BasicBlock(nn.Module):
@@ -63,8 +64,10 @@ class ResNet(BaseBackbone):
     """ResNet backbone.
 
     Parameter names follow torchvision (``conv1``, ``bn1``, ``layer1.0.conv1``, ...,
-    ``downsample.0``/``.1``), so ``init_cfg=dict(type='Pretrained', checkpoint=PATH)``
-    loads a torchvision ImageNet state dict (its ``fc.*`` keys are reported as unused).
+    ``downsample.0``/``.1``), so ``init_cfg=dict(type='Pretrained', checkpoint=URL_OR_PATH)``
+    loads a torchvision ImageNet state dict (e.g. :data:`~.pretrained.TORCHVISION_RESNET50`)
+    strictly: every backbone tensor must arrive, the classifier's ``fc.*`` keys are
+    ignored and logged (see :mod:`headpose.models.backbones.pretrained`).
 
     Args:
         depth: 18, 34, 50 or 101.
@@ -123,9 +126,12 @@ class ResNet(BaseBackbone):
         self._freeze_stages()
 
     def init_weights(self) -> None:
+        if is_pretrained(self.init_cfg):
+            load_pretrained(self, self.init_cfg, torchvision_resnet_keys)
+            self._is_init = True
+            return
         super().init_weights()
-        pretrained = isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'
-        if self.zero_init_residual and not pretrained:
+        if self.zero_init_residual:
             for m in self.modules():
                 if isinstance(m, (BasicBlock, Bottleneck)):
                     last_bn = m.bn3 if isinstance(m, Bottleneck) else m.bn2

@@ -8,15 +8,20 @@ from headpose.registry import MODELS
 
 @MODELS.register_module()
 class PairwiseRankingLoss(nn.Module):
-    """Penalises a predicted order of a pair that disagrees with the true order.
+    """RankPose's pairwise ranking loss (Dai et al., BMVC 2020, eq. 5 and 6).
 
-    For a pair (a, b) of images of one person and each angle k,
-    ``l_k = max(0, -sign(t_a,k - t_b,k) * (p_a,k - p_b,k))`` (sign(0) = 0, so equal
-    labels cost nothing); the loss is ``loss_weight`` times the mean over the N pairs
-    of ``sum_k l_k``.
+    Eq. 5, with ``Yt`` the labels, ``Y`` the predictions, N pairs (i1, i2) of images of
+    one person and d over (yaw, pitch, roll)::
+
+        L_ranking = 1/N * sum_i sum_d max{0, -sgn(Yt_i2 - Yt_i1) * (Y_i2 - Y_i1)}^d
+
+    i.e. per angle (eq. 6) the amount by which the predicted order of the pair goes
+    against the true order. Eq. 5's ``sgn(0) = 0`` settles the tie that eq. 6 leaves
+    open: equal labels cost nothing. Here ``a`` is image i1 and ``b`` image i2; the
+    code's ``-sign(t_a - t_b) * (p_a - p_b)`` is the same product.
 
     Args:
-        loss_weight: the weight (RankPose's 1 - beta).
+        loss_weight: the weight: 1 - beta of eq. 7 (0.5 in the paper).
     """
 
     def __init__(self, loss_weight: float = 1.0):

@@ -1,4 +1,4 @@
-"""Multitask-Net's losses for the vector pose: per-vector MSE (eq. 2) and orthogonality (eq. 3)."""
+"""Multitask-Net's losses for the vector pose: vector MSE (eq. 2) and orthogonality (eq. 3)."""
 
 from typing import Optional
 
@@ -17,23 +17,29 @@ def _vectors(x: torch.Tensor, name: str) -> torch.Tensor:
 
 @MODELS.register_module()
 class VectorMSELoss(nn.Module):
-    """The sum over the three basis vectors of their mean squared error.
+    """Multitask-Net's vector loss (Nguyen Viet et al., 2021, eq. 2, summed as in eq. 4).
 
     With ``v_k`` the k-th column of the ground-truth rotation and ``v'_k`` its
-    prediction (both 3-vectors, laid out as ``RotationVectorCodec`` encodes them),
-    ``L = sum_k mean_n ||v'_k,n - v_k,n||^2 / 3``: for each vector the MSE over the N
-    heads and its 3 coordinates, summed over the 3 vectors. Each vector weighs the
-    same whatever the others do, so a wrong facing direction (z) is not hidden by
-    right x and y. With ``avg_factor``, the per-head terms are summed and divided by
-    it instead of averaged (e.g. per image, as the box losses are).
+    prediction (3-vectors, laid out as ``RotationVectorCodec`` encodes them), eq. 2 is
+    ``L_vmse(v', v) = sum_i (v'^i - v^i)^2`` over the vector's coordinates i and eq. 4
+    adds it over the three vectors, so a head's term is ``sum_k ||v'_k - v_k||^2``. The
+    loss is its mean over the N heads, or with ``avg_factor`` the sum over heads divided
+    by it (e.g. per image, as the box losses are). Each vector weighs the same whatever
+    the others do, so a wrong facing direction (z) is not hidden by right x and y.
 
     Args:
         loss_weight: the weight.
+        coordinates: ``'sum'`` over a vector's coordinates (eq. 2, the default) or
+            ``'mean'`` (1/3 of eq. 2: headpose's loss before it followed the equation).
     """
 
-    def __init__(self, loss_weight: float = 1.0):
+    def __init__(self, loss_weight: float = 1.0, coordinates: str = 'sum'):
         super().__init__()
+        if coordinates not in ('sum', 'mean'):
+            raise ValueError(f"VectorMSELoss: coordinates must be 'sum' or 'mean', "
+                             f'got {coordinates!r}')
         self.loss_weight = loss_weight
+        self.coordinates = coordinates
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor,
                 avg_factor: Optional[float] = None) -> torch.Tensor:
@@ -44,25 +50,37 @@ class VectorMSELoss(nn.Module):
         p, t = _vectors(pred, 'VectorMSELoss'), _vectors(target.to(pred), 'VectorMSELoss')
         if len(p) == 0:
             return pred.sum() * 0.0
-        per_head = (p - t).pow(2).mean(dim=2).sum(dim=1)  # sum over vectors of their MSE
-        return self.loss_weight * _average(per_head, avg_factor)
+        squares = (p - t).pow(2)
+        per_vector = squares.sum(dim=2) if self.coordinates == 'sum' else squares.mean(dim=2)
+        return self.loss_weight * _average(per_vector.sum(dim=1), avg_factor)
 
 
 @MODELS.register_module()
 class OrthogonalityLoss(nn.Module):
-    """Penalises predicted basis vectors that are not mutually orthogonal.
+    """Multitask-Net's orthogonality loss (Nguyen Viet et al., 2021, eq. 3).
 
-    ``L = mean_n [(v'_1 . v'_2)^2 + (v'_2 . v'_3)^2 + (v'_3 . v'_1)^2]``: zero exactly
-    when the three predicted vectors are pairwise orthogonal (their norms are left to
-    :class:`VectorMSELoss`). With ``avg_factor``, summed over heads and divided by it.
+    Eq. 3 is ``L_ortho = sum_{i != j} L_mse(v'^i . v'^j, 0)`` over the ordered pairs of
+    predicted vectors, so each unordered pair counts twice::
+
+        per head: 2 * [(v'_1 . v'_2)^2 + (v'_2 . v'_3)^2 + (v'_3 . v'_1)^2]
+
+    zero exactly when the three predicted vectors are pairwise orthogonal (their norms
+    are left to :class:`VectorMSELoss`). The loss is the mean over heads, or with
+    ``avg_factor`` the sum over heads divided by it.
 
     Args:
         loss_weight: the weight.
+        pairs: ``'ordered'`` (all i != j: eq. 3, the default) or ``'unordered'`` (the 3
+            pairs i < j: half of eq. 3, headpose's loss before it followed the equation).
     """
 
-    def __init__(self, loss_weight: float = 1.0):
+    def __init__(self, loss_weight: float = 1.0, pairs: str = 'ordered'):
         super().__init__()
+        if pairs not in ('ordered', 'unordered'):
+            raise ValueError(f"OrthogonalityLoss: pairs must be 'ordered' or 'unordered', "
+                             f'got {pairs!r}')
         self.loss_weight = loss_weight
+        self.pairs = pairs
 
     def forward(self, pred: torch.Tensor, avg_factor: Optional[float] = None) -> torch.Tensor:
         """``pred`` is (N, 9) predicted vectors; returns a scalar (0 for N = 0)."""
@@ -71,7 +89,8 @@ class OrthogonalityLoss(nn.Module):
             return pred.sum() * 0.0
         v1, v2, v3 = p[:, 0], p[:, 1], p[:, 2]
         dots = torch.stack([(v1 * v2).sum(-1), (v2 * v3).sum(-1), (v3 * v1).sum(-1)], -1)
-        return self.loss_weight * _average(dots.pow(2).sum(-1), avg_factor)
+        per_head = dots.pow(2).sum(-1) * (2.0 if self.pairs == 'ordered' else 1.0)
+        return self.loss_weight * _average(per_head, avg_factor)
 
 
 def _average(per_head: torch.Tensor, avg_factor: Optional[float]) -> torch.Tensor:

@@ -106,15 +106,15 @@ def test_pose_head_vector_losses_by_hand():
     gt_index[0, 0] = 0
     targets = dict(pos=pos, gt_index=gt_index, num_imgs=2)
     losses = head.loss(maps, targets, samples)
-    # Zero outputs against unit vectors: each vector's MSE is 1 / 3, three vectors: 1;
-    # one head in a batch of two images: 1 / 2.
-    assert losses['loss_pose'].item() == pytest.approx(0.5, rel=1e-6)
+    # Zero outputs against unit vectors: each vector's squared error is 1 (eq. 2), three
+    # vectors: 3; one head in a batch of two images: 3 / 2.
+    assert losses['loss_pose'].item() == pytest.approx(1.5, rel=1e-6)
     assert losses['loss_orth'].item() == 0.0
-    # Outputs = the identity's columns against yaw 90: x and z wrong -> 2/3 + 2/3.
+    # Outputs = the identity's columns against yaw 90: x and z wrong -> (2 + 2) / 2.
     with torch.no_grad():
         head.preds[0].bias.copy_(torch.eye(3).reshape(9))
     losses = head.loss(head(feats, box_feats), targets, samples)
-    assert losses['loss_pose'].item() == pytest.approx(4 / 3 / 2, rel=1e-6)
+    assert losses['loss_pose'].item() == pytest.approx(4 / 2, rel=1e-6)
     # No positive anchor in the batch: zero, and differentiable.
     none = head.loss(head(feats, box_feats), dict(targets, pos=torch.zeros_like(pos)), samples)
     assert none['loss_pose'].item() == 0.0 and none['loss_pose'].requires_grad
@@ -176,7 +176,7 @@ def test_responsible_anchors_train_the_pose_at_every_level():
     pose_maps = head([torch.randn(1, 4, 2, 2), torch.randn(1, 4, 4, 4)],
                      [torch.randn(1, 4, 2, 2), torch.randn(1, 4, 4, 4)])
     losses = head.loss(pose_maps, targets, [multihead_sample([[2, 2, 26, 26]], [[30, 0, 0]])])
-    assert losses['loss_pose'].item() == pytest.approx(2.0, rel=1e-6)  # two anchors, 1 each
+    assert losses['loss_pose'].item() == pytest.approx(6.0, rel=1e-6)  # two anchors, 3 each
     with pytest.raises(ValueError, match='train_anchors'):
         AggregationPoseHead(train_anchors='all')
 

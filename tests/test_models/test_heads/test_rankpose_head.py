@@ -67,7 +67,8 @@ def test_loss_pairs_and_errors():
     assert set(losses) == {'loss_mse', 'loss_rank', 'mae'}
     preds = head(feats)
     targets = torch.tensor(angles)
-    torch.testing.assert_close(losses['loss_mse'], 0.5 * ((preds - targets) ** 2).mean(),
+    # Eq. 4 x beta: squared errors summed over angles and both images, mean over 2 pairs.
+    torch.testing.assert_close(losses['loss_mse'], 0.5 * ((preds - targets) ** 2).sum() / 2,
                                atol=1e-3, rtol=1e-5)
     order = torch.sign(targets[:2] - targets[2:])
     expected_rank = 0.5 * torch.clamp(-order * (preds[:2] - preds[2:]), min=0).sum(1).mean()

@@ -37,10 +37,22 @@ def test_ranking_loss_gradient_and_empty():
 
 
 def test_mse_loss_hand_computed():
-    pred = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-    tgt = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 6.0]])
-    # squares 1, 4, 9, 0, 0, 36 -> mean 50 / 6
-    assert MSELoss(loss_weight=0.5)(pred, tgt).item() == pytest.approx(0.5 * 50 / 6)
+    # Two pairs (N = 2), rows: first images of pairs 1 and 2, then their partners.
+    pred = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    tgt = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 6.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    # Eq. 4: pair 1: ||(1, 2, 3)||^2 + ||(0, 1, 0)||^2 = 14 + 1 = 15;
+    # pair 2: ||(0, 0, -6)||^2 + ||(0, 0, 2)||^2 = 36 + 4 = 40; (15 + 40) / 2 = 27.5.
+    assert MSELoss()(pred, tgt).item() == pytest.approx(27.5)
+    # Eq. 7's beta = 0.5 weighs it.
+    assert MSELoss(loss_weight=0.5)(pred, tgt).item() == pytest.approx(13.75)
+    # The former normalisation: the mean over all 12 numbers, 55 / 12 (1/6 of eq. 4).
+    assert MSELoss(reduction='mean')(pred, tgt).item() == pytest.approx(55 / 12)
+    # Single-image samples: 55 / 4.
+    assert MSELoss(images_per_sample=1)(pred, tgt).item() == pytest.approx(55 / 4)
     assert MSELoss()(torch.zeros(0, 3), torch.zeros(0, 3)).item() == 0.0
     with pytest.raises(ValueError, match='shape'):
         MSELoss()(torch.zeros(2, 3), torch.zeros(3, 3))
+    with pytest.raises(ValueError, match='whole training samples'):
+        MSELoss()(torch.zeros(3, 3), torch.zeros(3, 3))
+    with pytest.raises(ValueError, match='reduction'):
+        MSELoss(reduction='none')
