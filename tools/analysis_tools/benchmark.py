@@ -155,7 +155,12 @@ def time_steps(step: Callable[[], None], iters: int, warmup: int) -> List[float]
 
 
 def build_model(cfg, args):
-    model = MODELS.build(copy.deepcopy(cfg.model))
+    model_cfg = copy.deepcopy(cfg.model)
+    # Speed does not depend on the weights' values: a pretrained backbone is built from
+    # its random initialisation, so that no weight file (or download) is needed.
+    if ((model_cfg.get('backbone') or {}).get('init_cfg') or {}).get('type') == 'Pretrained':
+        model_cfg.backbone.init_cfg = None
+    model = MODELS.build(model_cfg)
     model.init_weights()
     if args.channels_last:
         to_channels_last(model)
