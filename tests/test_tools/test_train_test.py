@@ -153,10 +153,13 @@ def coco_opts(root, ann, extra=()):
 def test_unreadable_training_image_is_replaced_and_counted(synth_files, tmp_path):
     root, ann = synth_files
     broken = osp.join(root, 'images', '000003.png')
-    backup = open(broken, 'rb').read()
+    cut = osp.join(root, 'images', '000005.png')
+    backup, cut_backup = open(broken, 'rb').read(), open(cut, 'rb').read()
     try:
         with open(broken, 'wb') as f:
             f.write(b'garbage')
+        with open(cut, 'wb') as f:  # the first third of a PNG: decodes half grey
+            f.write(cut_backup[:len(cut_backup) // 3])
         work = str(tmp_path / 'bad')
         run(['tools/train.py', TINY_COCO, '--work-dir', work] +
             coco_opts(root, ann, ['train_cfg.max_epochs=1', 'val_cfg=None',
@@ -164,13 +167,22 @@ def test_unreadable_training_image_is_replaced_and_counted(synth_files, tmp_path
         log = open(next(osp.join(r, f) for r, _, fs in os.walk(work) for f in fs
                         if f.endswith('.log'))).read()
         assert 'skipping an unreadable training image' in log and '000003.png' in log
-        assert 'epoch 1: 1 unreadable training image(s) were replaced' in log
+        assert 'truncated PNG file (no IEND chunk)' in log and '000005.png' in log
+        assert 'epoch 1: 2 unreadable training image(s) were replaced' in log
         proc = run(['tools/test.py', TINY_COCO, osp.join(work, 'epoch_1.pth'), '--work-dir',
                     work] + coco_opts(root, ann), check=False)
         assert proc.returncode != 0 and '000003.png' in proc.stderr
+        with open(broken, 'wb') as f:
+            f.write(backup)
+        proc = run(['tools/test.py', TINY_COCO, osp.join(work, 'epoch_1.pth'), '--work-dir',
+                    work] + coco_opts(root, ann), check=False)
+        assert proc.returncode != 0 and 'truncated PNG file' in proc.stderr
+        assert '000005.png' in proc.stderr
     finally:
         with open(broken, 'wb') as f:
             f.write(backup)
+        with open(cut, 'wb') as f:
+            f.write(cut_backup)
 
 
 class _Payload:
