@@ -3,6 +3,7 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -45,8 +46,12 @@ def build_cfg(args: argparse.Namespace):
                              '--auto-scale-lr cannot be used')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+            cfg.resume = True
+            cfg.load_from = None
+        else:  # mmengine would log "Auto resumed from the latest checkpoint None."
+            print(f'warning: --resume: no checkpoint to resume in {cfg.work_dir} (it has no '
+                  'last_checkpoint file); training starts from scratch', file=sys.stderr)
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise SystemExit(f'--resume: checkpoint not found: {args.resume}')

@@ -1,6 +1,8 @@
 """What the tools share: config loading with overrides, CPU distributed set-up, work dirs."""
 
 import argparse
+import difflib
+import numbers
 import os
 import os.path as osp
 import shutil
@@ -15,13 +17,71 @@ from mmengine.config import Config, DictAction
 from .malloc import apply_malloc_cfg
 
 
+class CfgOptionsAction(DictAction):
+    """``--cfg-options KEY=VALUE ...`` parsed as mmengine's ``DictAction`` does, but an
+    item without ``=`` is a usage error that names the item (not a raw traceback)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            if '=' not in item or item.startswith('='):
+                parser.error(f'{option_string}: {item!r} is not KEY=VALUE (e.g. '
+                             'train_cfg.max_epochs=2)')
+        super().__call__(parser, namespace, values, option_string)
+
+
+def check_cfg_options(cfg: Config, cfg_options: dict) -> dict:
+    """Checks ``--cfg-options`` against the config they change; returns them ready to merge.
+
+    A top-level key the config does not have is almost always a typo
+    (``trian_cfg.max_epochs=1`` would add a ``trian_cfg`` that nothing reads): it is an
+    error naming the key and the closest known one, unless it is marked as new with a
+    ``+`` (``+my_setting=1``). A value that replaces a number with text
+    (``train_cfg.max_epochs=two``) is an error naming the key.
+
+    Raises:
+        ValueError: naming the key.
+    """
+    out = {}
+    for key, value in cfg_options.items():
+        new = key.startswith('+')
+        key = key[1:] if new else key
+        top = key.split('.')[0]
+        if not new and top not in cfg:
+            close = difflib.get_close_matches(top, list(cfg.keys()), n=1)
+            hint = f'; did you mean {close[0]!r}?' if close else ''
+            raise ValueError(f'--cfg-options {key}: the config has no top-level key {top!r}'
+                             f'{hint} (write +{key}=... to add a new key)')
+        if not new:
+            old = _lookup(cfg, key)
+            if isinstance(old, numbers.Number) and not isinstance(old, bool) and \
+                    isinstance(value, str):
+                raise ValueError(f'--cfg-options {key}: expects a number (the config has '
+                                 f'{old!r}), got {value!r}')
+        out[key] = value
+    return out
+
+
+def _lookup(cfg: Config, key: str):
+    """The config's value at a dotted ``key``, or ``None`` if it is not there."""
+    node = cfg
+    for part in key.split('.'):
+        if isinstance(node, (dict, Config)) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Reads a config file (an error names it if absent) and merges ``--cfg-options``."""
+    """Reads a config file (an error names it if absent) and merges ``--cfg-options``
+    (checked by :func:`check_cfg_options`)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(check_cfg_options(cfg, cfg_options))
     return cfg
 
 
@@ -29,8 +89,9 @@ def parse_tool_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str
                     example: str) -> argparse.Namespace:
     """Adds the arguments every tool shares (``--cfg-options``, ``--launcher``,
     ``--local_rank``), parses, and exports ``LOCAL_RANK``."""
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help=f'override config settings, e.g. {example}')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+                        help=f'override config settings, e.g. {example}; a top-level key '
+                        'the config lacks is an error unless marked new: +KEY=VALUE')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -41,8 +102,15 @@ def parse_tool_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str
 
 def tool_config(args: argparse.Namespace) -> Config:
     """The config of a train/test run: ``--cfg-options`` merged, launcher and work dir set
-    (``--work-dir``, else the config's, else ``work_dirs/CONFIG_NAME``)."""
-    cfg = load_config(args.config, args.cfg_options)
+    (``--work-dir``, else the config's, else ``work_dirs/CONFIG_NAME``).
+
+    Raises:
+        SystemExit: naming the config file or the ``--cfg-options`` key at fault.
+    """
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f'error: {err}') from err
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

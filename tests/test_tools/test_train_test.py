@@ -207,3 +207,25 @@ def test_test_tool_never_unpickles_arbitrary_objects(tmp_path):
                check=False)
     assert proc.returncode != 0 and 'weights_only' in proc.stderr.lower().replace(' ', '_')
     assert not marker.exists()
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path, capsys):
+    import runpy
+    train = runpy.run_path(osp.join(REPO_ROOT, 'tools/train.py'))
+    empty = str(tmp_path / 'empty')
+    cfg = train['build_cfg'](train['parse_args']([TINY, '--work-dir', empty, '--resume']))
+    assert not cfg.resume  # starts from scratch, and says so naming the folder
+    assert f'no checkpoint to resume in {empty}' in capsys.readouterr().err
+    with pytest.raises(SystemExit, match='checkpoint not found: .*missing.pth'):
+        train['build_cfg'](train['parse_args']([TINY, '--work-dir', empty, '--resume',
+                                                str(tmp_path / 'missing.pth')]))
+
+
+def test_train_refuses_malformed_cfg_options(tmp_path):
+    base = ['tools/train.py', TINY, '--work-dir', str(tmp_path / 'w'), '--cfg-options']
+    proc = run(base + ['trian_cfg.max_epochs=1'], check=False)
+    assert proc.returncode != 0 and "'trian_cfg'; did you mean 'train_cfg'" in proc.stderr
+    proc = run(base + ['max_epochs'], check=False)
+    assert proc.returncode == 2 and "'max_epochs' is not KEY=VALUE" in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert not osp.exists(tmp_path / 'w')  # refused before anything was written

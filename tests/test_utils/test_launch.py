@@ -41,3 +41,30 @@ def test_sharing_strategy_from_env_cfg():
             set_sharing_strategy('shm')
     finally:
         mp.set_sharing_strategy(before)
+
+
+def _tool_config(options):
+    import argparse
+
+    from headpose.utils.launch import parse_tool_args, tool_config
+    parser = argparse.ArgumentParser()
+    parser.add_argument('config')
+    parser.add_argument('--work-dir')
+    args = parse_tool_args(parser, [TINY_CFG, '--cfg-options', *options], 'k=v')
+    return tool_config(args)
+
+
+TINY_CFG = 'tests/data/configs/tiny_rankpose_synthheads.py'
+
+
+def test_cfg_options_are_checked(capsys):
+    cfg = _tool_config(['train_cfg.max_epochs=1', '+my_setting=3'])
+    assert cfg.train_cfg.max_epochs == 1 and cfg.my_setting == 3
+    with pytest.raises(SystemExit, match="no top-level key 'trian_cfg'; did you mean "
+                       "'train_cfg'"):
+        _tool_config(['trian_cfg.max_epochs=1'])
+    with pytest.raises(SystemExit, match='train_cfg.max_epochs: expects a number'):
+        _tool_config(['train_cfg.max_epochs=two'])
+    with pytest.raises(SystemExit):
+        _tool_config(['max_epochs'])
+    assert "'max_epochs' is not KEY=VALUE" in capsys.readouterr().err
