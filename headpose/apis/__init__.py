@@ -12,6 +12,7 @@ from .inference import (
     is_topdown,
     load_checkpoint_weights,
     load_image,
+    load_model_weights,
     result_to_dicts,
 )
 from .onnx_model import OnnxHeadPoseModel, export_onnx
@@ -20,4 +21,5 @@ from .smoothing import RotationSmoother
 __all__ = ['CheckpointMismatchError', 'DETECTOR_SPECS', 'OnnxHeadPoseModel', 'RotationSmoother',
            'build_detector', 'build_test_pipeline', 'export_onnx', 'get_test_pipeline',
            'inference_model', 'inference_multitask', 'inference_topdown', 'init_model',
-           'is_topdown', 'load_checkpoint_weights', 'load_image', 'result_to_dicts']
+           'is_topdown', 'load_checkpoint_weights', 'load_image', 'load_model_weights',
+           'result_to_dicts']

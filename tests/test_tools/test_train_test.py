@@ -18,7 +18,8 @@ TINY_COCO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_coco.py')
 
 
 def run(args, check=True, env=None):
-    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT, **(env or {}))
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    full_env.update(env or {})
     proc = subprocess.run([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
                           text=True, env=full_env, timeout=600)
     if check and proc.returncode != 0:
@@ -229,3 +230,38 @@ def test_train_refuses_malformed_cfg_options(tmp_path):
     assert proc.returncode == 2 and "'max_epochs' is not KEY=VALUE" in proc.stderr
     assert 'Traceback' not in proc.stderr
     assert not osp.exists(tmp_path / 'w')  # refused before anything was written
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_model(tmp_path):
+    from mmengine.config import Config
+
+    from headpose.registry import MODELS
+    from headpose.testing.multitask_net import tiny_multitask_cfg
+    model = MODELS.build(Config(dict(model=tiny_multitask_cfg())).model)
+    ckpt = tmp_path / 'multitask.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    proc = run(['tools/test.py', TINY, str(ckpt), '--work-dir', str(tmp_path / 'w')],
+               check=False)
+    assert proc.returncode != 0 and 'CheckpointMismatchError' in proc.stderr
+    assert f'checkpoint {ckpt} does not match the model' in proc.stderr
+    assert 'pose/MAE' not in proc.stdout + proc.stderr  # no metrics of a random model
+
+
+def test_a_failed_checkpoint_save_leaves_no_truncated_file(tmp_path):
+    # A full disk at the checkpoint's flush: os.fsync fails with ENOSPC.
+    site = tmp_path / 'site'
+    site.mkdir()
+    (site / 'sitecustomize.py').write_text(
+        'import errno, os\n'
+        'def _full(fd):\n'
+        '    raise OSError(errno.ENOSPC, "No space left on device")\n'
+        'os.fsync = _full\n')
+    work = tmp_path / 'w'
+    env = dict(PYTHONPATH=f'{site}:{REPO_ROOT}')
+    proc = run(['tools/train.py', TINY, '--work-dir', str(work), '--cfg-options',
+                'train_cfg.max_epochs=1'], check=False, env=env)
+    assert proc.returncode != 0
+    assert f'cannot write {work}/epoch_1.pth' in proc.stderr and 'MiB free in' in proc.stderr
+    assert 'No space left on device' in proc.stderr
+    left = [n for n in os.listdir(work) if n.endswith(('.pth', '.tmp'))]
+    assert left == []  # neither a truncated epoch_1.pth nor a temporary file
