@@ -1,6 +1,7 @@
 """Train a headpose model: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]``."""
 
 import argparse
+import contextlib
 import os
 import os.path as osp
 import sys
@@ -10,6 +11,7 @@ from mmengine.runner import Runner
 
 from headpose.utils import register_all_modules
 from headpose.utils.launch import (
+    WorkDirLock,
     archive_previous_run,
     finish_distributed,
     parse_tool_args,
@@ -65,13 +67,17 @@ def main(argv=None) -> None:
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
     setup_run(cfg, args.launcher)
-    if not cfg.get('resume', False) and int(os.environ.get('RANK', '0')) == 0:
-        kept = archive_previous_run(cfg.work_dir)
-        if kept:
-            print(f'checkpoints of an earlier run in {cfg.work_dir} were moved to {kept}')
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
-    finish_distributed()
+    lock = contextlib.nullcontext()
+    if int(os.environ.get('RANK', '0')) == 0:  # one lock per run: rank 0 holds it
+        lock = WorkDirLock(cfg.work_dir)
+    with lock:
+        if not cfg.get('resume', False) and int(os.environ.get('RANK', '0')) == 0:
+            kept = archive_previous_run(cfg.work_dir)
+            if kept:
+                print(f'checkpoints of an earlier run in {cfg.work_dir} were moved to {kept}')
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner.train()
+        finish_distributed()
 
 
 if __name__ == '__main__':

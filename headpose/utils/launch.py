@@ -2,10 +2,13 @@
 
 import argparse
 import difflib
+import json
 import numbers
 import os
 import os.path as osp
 import shutil
+import socket
+import sys
 import time
 from typing import Optional, Sequence
 
@@ -216,3 +219,108 @@ def archive_previous_run(work_dir: str) -> Optional[str]:
     for name in names:
         shutil.move(osp.join(work_dir, name), osp.join(dest, name))
     return dest
+
+
+LOCK_NAME = 'work_dir.lock'
+
+
+class WorkDirLock:
+    """Makes a training run the only owner of its work dir while it runs.
+
+    The lock is the file ``WORK_DIR/work_dir.lock`` holding the owner's pid, host,
+    start time and command line, created atomically (written to a temporary name, then
+    hard-linked to the final one, which fails if it exists). Without it, two runs
+    started together in one work dir shared a log folder, mixed their scalars and
+    overwrote each other's checkpoints without a word. A lock whose owner is a dead
+    process on this host (a run killed with ``kill -9``) is stale: it is taken over
+    with a message. Use it as a context manager; it is released on success and on
+    failure. Only rank 0 of a distributed run takes it (``tools/train.py``).
+
+    Args:
+        work_dir: the folder to own (created if needed).
+
+    Raises:
+        SystemExit: another live run owns ``work_dir``; the message names it.
+    """
+
+    def __init__(self, work_dir: str):
+        self.work_dir = work_dir
+        self.path = osp.join(work_dir, LOCK_NAME)
+        self.owner = dict(pid=os.getpid(), host=socket.gethostname(),
+                          start=time.strftime('%Y-%m-%d %H:%M:%S %z'),
+                          command=' '.join(sys.argv))
+        self.held = False
+
+    def _read(self) -> Optional[dict]:
+        try:
+            with open(self.path, encoding='utf-8') as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}
+
+    def _is_stale(self, owner: dict) -> bool:
+        if owner.get('host') != socket.gethostname() or not isinstance(owner.get('pid'), int):
+            return False  # a run on another machine: cannot tell, so it is alive
+        try:
+            os.kill(owner['pid'], 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, another user's
+            return False
+        return False
+
+    def acquire(self) -> 'WorkDirLock':
+        """Takes the lock (see the class docstring); returns ``self``."""
+        os.makedirs(self.work_dir, exist_ok=True)
+        tmp = f'{self.path}.{os.getpid()}.tmp'
+        with open(tmp, 'w', encoding='utf-8') as f:
+            json.dump(self.owner, f)
+        try:
+            for _ in range(3):
+                try:
+                    os.link(tmp, self.path)
+                    self.held = True
+                    return self
+                except FileExistsError:
+                    pass
+                owner = self._read()
+                if owner is None:  # released meanwhile: try again
+                    continue
+                if not self._is_stale(owner):
+                    who = (f'pid {owner.get("pid")} on {owner.get("host")}, started '
+                           f'{owner.get("start")}: {owner.get("command")}' if owner
+                           else 'an unreadable lock file')
+                    raise SystemExit(
+                        f'error: work dir {self.work_dir} is in use by another run ({who}). '
+                        f'Wait for it, choose another --work-dir, or delete {self.path} '
+                        'if that run is gone.')
+                print(f'warning: taking over the stale lock of work dir {self.work_dir}: its '
+                      f'owner, pid {owner["pid"]} on {owner["host"]} (started '
+                      f'{owner.get("start")}), is no longer running', file=sys.stderr)
+                stale = f'{self.path}.stale.{os.getpid()}'
+                try:
+                    os.rename(self.path, stale)
+                    os.remove(stale)
+                except FileNotFoundError:
+                    pass  # another run took it over first; the next link decides
+            raise SystemExit(f'error: could not take the lock {self.path}')
+        finally:
+            os.remove(tmp)
+
+    def release(self) -> None:
+        """Removes the lock file if this process still owns it."""
+        if not self.held:
+            return
+        self.held = False
+        owner = self._read()
+        if owner and owner.get('pid') == self.owner['pid'] and \
+                owner.get('host') == self.owner['host']:
+            os.remove(self.path)
+
+    def __enter__(self) -> 'WorkDirLock':
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

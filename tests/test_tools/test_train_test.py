@@ -265,3 +265,20 @@ def test_a_failed_checkpoint_save_leaves_no_truncated_file(tmp_path):
     assert 'No space left on device' in proc.stderr
     left = [n for n in os.listdir(work) if n.endswith(('.pth', '.tmp'))]
     assert left == []  # neither a truncated epoch_1.pth nor a temporary file
+
+
+def test_a_second_run_in_a_busy_work_dir_is_refused(tmp_path):
+    import json
+    import socket
+
+    from headpose.utils.launch import LOCK_NAME
+    work = tmp_path / 'w'
+    work.mkdir()
+    # A live run on this host owns the work dir (this test process stands for it).
+    (work / LOCK_NAME).write_text(json.dumps(dict(
+        pid=os.getpid(), host=socket.gethostname(), start='2026-01-01 00:00:00',
+        command='tools/train.py A')))
+    proc = run(['tools/train.py', TINY, '--work-dir', str(work)], check=False)
+    assert proc.returncode != 0
+    assert f'work dir {work} is in use by another run (pid {os.getpid()}' in proc.stderr
+    assert sorted(os.listdir(work)) == [LOCK_NAME]  # nothing written by the refused run
