@@ -282,3 +282,19 @@ def test_a_second_run_in_a_busy_work_dir_is_refused(tmp_path):
     assert proc.returncode != 0
     assert f'work dir {work} is in use by another run (pid {os.getpid()}' in proc.stderr
     assert sorted(os.listdir(work)) == [LOCK_NAME]  # nothing written by the refused run
+
+
+def test_two_runs_started_together_in_one_work_dir(tmp_path):
+    work = str(tmp_path / 'w')
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    cmd = [sys.executable, 'tools/train.py', TINY, '--work-dir', work, '--cfg-options',
+           'train_cfg.max_epochs=1']
+    procs = [subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes[0] == 0 and codes[1] != 0, outs
+    refused = next(err for p, (_, err) in zip(procs, outs) if p.returncode != 0)
+    assert f'work dir {work} is in use by another run' in refused
+    runs = [d for d in os.listdir(work) if osp.isdir(osp.join(work, d, 'vis_data'))]
+    assert len(runs) == 1 and osp.isfile(osp.join(work, 'epoch_1.pth'))
