@@ -25,7 +25,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and checkpoints')
     parser.add_argument('--amp', action='store_true',
-                        help='enable automatic mixed precision training (needs a GPU)')
+                        help='mixed precision training: float16 with loss scaling on a CUDA GPU, '
+                        'bfloat16 autocast on a CPU')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the total batch size')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
@@ -38,10 +39,13 @@ def build_cfg(args: argparse.Namespace):
     cfg = tool_config(args)
     if args.amp:
         import torch
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a CUDA GPU; this machine has none')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:  # float16 autocast needs CUDA; the CPU's mixed precision is bfloat16
+            print('--amp: no CUDA GPU; training under CPU bfloat16 autocast',
+                  file=sys.stderr)
+            cfg.optim_wrapper.type = 'headpose.CPUBFloat16OptimWrapper'
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise SystemExit(f'{args.config} has no auto_scale_lr.base_batch_size; '

@@ -315,3 +315,15 @@ def test_iteration_based_resume_gives_the_same_weights(tmp_path):
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU path of --amp')
+def test_amp_without_a_gpu_trains_in_bfloat16(tmp_path):
+    work = str(tmp_path / 'amp')
+    proc = run(['tools/train.py', TINY, '--work-dir', work, '--amp', '--cfg-options',
+                'train_cfg.max_epochs=1'])
+    assert 'training under CPU bfloat16 autocast' in proc.stderr
+    losses = [r['loss'] for r in scalars(work) if 'loss' in r]
+    assert losses and all(abs(v) < float("inf") for v in losses)
+    ckpt = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu')
+    assert all(v.dtype != torch.bfloat16 for v in ckpt['state_dict'].values())

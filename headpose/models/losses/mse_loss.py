@@ -3,6 +3,7 @@
 import torch
 import torch.nn as nn
 
+from headpose.models.utils.precision import float32_op
 from headpose.registry import MODELS
 
 
@@ -18,6 +19,7 @@ class MSELoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
+    @float32_op
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if pred.shape != target.shape:
             raise ValueError(f'MSELoss: pred {tuple(pred.shape)} and target '
