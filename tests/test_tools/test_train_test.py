@@ -327,3 +327,14 @@ def test_amp_without_a_gpu_trains_in_bfloat16(tmp_path):
     assert losses and all(abs(v) < float("inf") for v in losses)
     ckpt = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu')
     assert all(v.dtype != torch.bfloat16 for v in ckpt['state_dict'].values())
+
+
+def test_load_from_refuses_a_checkpoint_of_another_model(tmp_path):
+    from headpose.registry import MODELS
+    from headpose.testing.multitask_net import tiny_multitask_cfg
+    ckpt = tmp_path / 'multitask.pth'
+    torch.save({'state_dict': MODELS.build(tiny_multitask_cfg()).state_dict()}, ckpt)
+    proc = run(['tools/train.py', TINY, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                f'load_from={ckpt}'], check=False)
+    assert proc.returncode != 0 and 'CheckpointMismatchError' in proc.stderr
+    assert not osp.exists(tmp_path / 'w' / 'epoch_1.pth')
