@@ -15,6 +15,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from headpose.registry import RUNNERS
 from headpose.testing import REPO_ROOT
 
 CONFIGS = sorted(p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
@@ -80,7 +81,8 @@ def test_every_config_is_covered():
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO_ROOT))
 def test_config_trains_and_tests_on_synthheads(path, tmp_path):
     torch.manual_seed(0)
-    runner = Runner.from_cfg(tiny_run_config(path, str(tmp_path)))
+    cfg = tiny_run_config(path, str(tmp_path))
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 2  # two training steps, every loss finite
     metrics = runner.test()

@@ -1,14 +1,17 @@
 """Train a headpose model: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]``."""
 
 import argparse
+import contextlib
 import os
 import os.path as osp
+import sys
 
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from headpose.utils import register_all_modules
 from headpose.utils.launch import (
+    WorkDirLock,
     archive_previous_run,
     finish_distributed,
     parse_tool_args,
@@ -22,7 +25,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and checkpoints')
     parser.add_argument('--amp', action='store_true',
-                        help='enable automatic mixed precision training (needs a GPU)')
+                        help='mixed precision training: float16 with loss scaling on a CUDA GPU, '
+                        'bfloat16 autocast on a CPU')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the total batch size')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
@@ -35,18 +39,25 @@ def build_cfg(args: argparse.Namespace):
     cfg = tool_config(args)
     if args.amp:
         import torch
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a CUDA GPU; this machine has none')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:  # float16 autocast needs CUDA; the CPU's mixed precision is bfloat16
+            print('--amp: no CUDA GPU; training under CPU bfloat16 autocast',
+                  file=sys.stderr)
+            cfg.optim_wrapper.type = 'headpose.CPUBFloat16OptimWrapper'
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise SystemExit(f'{args.config} has no auto_scale_lr.base_batch_size; '
                              '--auto-scale-lr cannot be used')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+            cfg.resume = True
+            cfg.load_from = None
+        else:  # mmengine would log "Auto resumed from the latest checkpoint None."
+            print(f'warning: --resume: no checkpoint to resume in {cfg.work_dir} (it has no '
+                  'last_checkpoint file); training starts from scratch', file=sys.stderr)
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise SystemExit(f'--resume: checkpoint not found: {args.resume}')
@@ -60,13 +71,17 @@ def main(argv=None) -> None:
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
     setup_run(cfg, args.launcher)
-    if not cfg.get('resume', False) and int(os.environ.get('RANK', '0')) == 0:
-        kept = archive_previous_run(cfg.work_dir)
-        if kept:
-            print(f'checkpoints of an earlier run in {cfg.work_dir} were moved to {kept}')
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    runner.train()
-    finish_distributed()
+    lock = contextlib.nullcontext()
+    if int(os.environ.get('RANK', '0')) == 0:  # one lock per run: rank 0 holds it
+        lock = WorkDirLock(cfg.work_dir)
+    with lock:
+        if not cfg.get('resume', False) and int(os.environ.get('RANK', '0')) == 0:
+            kept = archive_previous_run(cfg.work_dir)
+            if kept:
+                print(f'checkpoints of an earlier run in {cfg.work_dir} were moved to {kept}')
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        runner.train()
+        finish_distributed()
 
 
 if __name__ == '__main__':

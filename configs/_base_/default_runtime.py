@@ -1,4 +1,7 @@
 default_scope = 'headpose'
+# HeadPoseRunner loads checkpoints strictly and weights-only (load_from, --resume,
+# tools/test.py) and writes them atomically (headpose/engine/runner.py).
+runner_type = 'headpose.HeadPoseRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -11,100 +11,22 @@ into plain Python for JSON.
 
 import os
 import os.path as osp
-import pickle
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
+from headpose.engine.checkpoint import (  # noqa: F401 - re-exported by headpose.apis
+    CheckpointMismatchError,
+    load_checkpoint_weights,
+    load_model_weights,
+)
 from headpose.structures import HeadPoseDataSample
 from headpose.utils import register_all_modules
 
 from .pipeline import ImagesType, as_list, load_image, pipeline_of, run_batches
-
-
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint whose weights do not fit the model built from the config."""
-
-
-def _list_keys(keys: Sequence[str], limit: int = 20) -> str:
-    keys = sorted(keys)
-    shown = ', '.join(keys[:limit])
-    return shown + (f', ... ({len(keys) - limit} more)' if len(keys) > limit else '')
-
-
-def load_checkpoint_weights(path: str) -> dict:
-    """Reads a checkpoint with ``torch.load(weights_only=True)``; returns the whole dict.
-
-    headpose's checkpoints keep their log state as plain numbers and lists (see
-    :mod:`headpose.engine.checkpoint`); any pickled object other than tensors and
-    plain containers is refused rather than unpickled.
-
-    Raises:
-        FileNotFoundError: no such file.
-        RuntimeError: the file is not a checkpoint or holds non-weight objects.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint file not found: {path}')
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise RuntimeError(
-            f'cannot load checkpoint {path}: it holds objects other than weights, and '
-            'headpose never unpickles arbitrary objects (torch.load(weights_only=True)). '
-            f'Save only the state_dict (and plain meta data). Details: {err}') from err
-    except Exception as err:  # e.g. a truncated or non-torch file
-        raise RuntimeError(f'cannot read checkpoint {path}: {err}') from err
-    if not isinstance(ckpt, dict):
-        raise RuntimeError(f'checkpoint {path} holds a {type(ckpt).__name__}, not a dict of '
-                           'weights or a dict with a "state_dict"')
-    return ckpt
-
-
-def _state_dict_of(ckpt: dict, path: str) -> dict:
-    for key in ('state_dict', 'model'):
-        if isinstance(ckpt.get(key), dict):
-            ckpt = ckpt[key]
-            break
-    if not all(isinstance(v, torch.Tensor) for v in ckpt.values()):
-        raise RuntimeError(f'checkpoint {path} has no "state_dict" of tensors '
-                           f'(top-level keys: {_list_keys(list(ckpt))})')
-    if ckpt and all(k.startswith('module.') for k in ckpt):  # saved from a DDP wrapper
-        ckpt = {k[len('module.'):]: v for k, v in ckpt.items()}
-    return ckpt
-
-
-def load_model_weights(model: torch.nn.Module, checkpoint: str) -> dict:
-    """Loads ``checkpoint`` into ``model`` strictly; returns the checkpoint's ``meta``.
-
-    Raises:
-        CheckpointMismatchError: listing missing keys, unexpected keys and keys whose
-            shapes differ, when the checkpoint does not fit the model.
-    """
-    ckpt = load_checkpoint_weights(checkpoint)
-    state = _state_dict_of(ckpt, checkpoint)
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f'{k} (checkpoint {tuple(state[k].shape)}, model {tuple(own[k].shape)})'
-              for k in own if k in state and state[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        lines = [f'checkpoint {checkpoint} does not match the model of the config '
-                 f'({type(model).__name__}):']
-        if missing:
-            lines.append(f'  missing keys ({len(missing)}): {_list_keys(missing)}')
-        if unexpected:
-            lines.append(f'  unexpected keys ({len(unexpected)}): {_list_keys(unexpected)}')
-        if shapes:
-            lines.append(f'  shape mismatches ({len(shapes)}): {_list_keys(shapes)}')
-        lines.append('  Was the checkpoint trained with this config (same backbone depth, '
-                     'head and codec)?')
-        raise CheckpointMismatchError('\n'.join(lines))
-    model.load_state_dict(state, strict=True)
-    meta = ckpt.get('meta')
-    return meta if isinstance(meta, dict) else {}
 
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,

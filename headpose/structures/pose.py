@@ -145,15 +145,19 @@ def project_to_rotation(matrix: ArrayLike) -> ArrayLike:
         matrix: ``(..., 3, 3)`` matrices.
 
     Returns:
-        ``(..., 3, 3)`` rotation matrices.
+        ``(..., 3, 3)`` rotation matrices (float32 for float16/bfloat16 input; computed
+        with autocast off).
     """
     m, was_numpy = _to_torch(matrix)
     _check_last(m, (3, 3), 'matrix')
-    u, _, vh = torch.linalg.svd(m)
-    det = torch.det(u @ vh)
-    d = torch.ones(*m.shape[:-2], 3, dtype=m.dtype, device=m.device)
-    d[..., 2] = torch.sign(det) + (det == 0).to(m.dtype)
-    return _back(u @ torch.diag_embed(d) @ vh, was_numpy)
+    if m.dtype in (torch.float16, torch.bfloat16):
+        m = m.float()  # SVD has no half-precision kernel: half inputs give float32 rotations
+    with torch.autocast(device_type=m.device.type, enabled=False):
+        u, _, vh = torch.linalg.svd(m)
+        det = torch.det(u @ vh)
+        d = torch.ones(*m.shape[:-2], 3, dtype=m.dtype, device=m.device)
+        d[..., 2] = torch.sign(det) + (det == 0).to(m.dtype)
+        return _back(u @ torch.diag_embed(d) @ vh, was_numpy)
 
 
 def geodesic_distance(rot_a: ArrayLike, rot_b: ArrayLike) -> ArrayLike:

@@ -1,9 +1,14 @@
 """What the tools share: config loading with overrides, CPU distributed set-up, work dirs."""
 
 import argparse
+import difflib
+import json
+import numbers
 import os
 import os.path as osp
 import shutil
+import socket
+import sys
 import time
 from typing import Optional, Sequence
 
@@ -15,13 +20,71 @@ from mmengine.config import Config, DictAction
 from .malloc import apply_malloc_cfg
 
 
+class CfgOptionsAction(DictAction):
+    """``--cfg-options KEY=VALUE ...`` parsed as mmengine's ``DictAction`` does, but an
+    item without ``=`` is a usage error that names the item (not a raw traceback)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            if '=' not in item or item.startswith('='):
+                parser.error(f'{option_string}: {item!r} is not KEY=VALUE (e.g. '
+                             'train_cfg.max_epochs=2)')
+        super().__call__(parser, namespace, values, option_string)
+
+
+def check_cfg_options(cfg: Config, cfg_options: dict) -> dict:
+    """Checks ``--cfg-options`` against the config they change; returns them ready to merge.
+
+    A top-level key the config does not have is almost always a typo
+    (``trian_cfg.max_epochs=1`` would add a ``trian_cfg`` that nothing reads): it is an
+    error naming the key and the closest known one, unless it is marked as new with a
+    ``+`` (``+my_setting=1``). A value that replaces a number with text
+    (``train_cfg.max_epochs=two``) is an error naming the key.
+
+    Raises:
+        ValueError: naming the key.
+    """
+    out = {}
+    for key, value in cfg_options.items():
+        new = key.startswith('+')
+        key = key[1:] if new else key
+        top = key.split('.')[0]
+        if not new and top not in cfg:
+            close = difflib.get_close_matches(top, list(cfg.keys()), n=1)
+            hint = f'; did you mean {close[0]!r}?' if close else ''
+            raise ValueError(f'--cfg-options {key}: the config has no top-level key {top!r}'
+                             f'{hint} (write +{key}=... to add a new key)')
+        if not new:
+            old = _lookup(cfg, key)
+            if isinstance(old, numbers.Number) and not isinstance(old, bool) and \
+                    isinstance(value, str):
+                raise ValueError(f'--cfg-options {key}: expects a number (the config has '
+                                 f'{old!r}), got {value!r}')
+        out[key] = value
+    return out
+
+
+def _lookup(cfg: Config, key: str):
+    """The config's value at a dotted ``key``, or ``None`` if it is not there."""
+    node = cfg
+    for part in key.split('.'):
+        if isinstance(node, (dict, Config)) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Reads a config file (an error names it if absent) and merges ``--cfg-options``."""
+    """Reads a config file (an error names it if absent) and merges ``--cfg-options``
+    (checked by :func:`check_cfg_options`)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(check_cfg_options(cfg, cfg_options))
     return cfg
 
 
@@ -29,8 +92,9 @@ def parse_tool_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str
                     example: str) -> argparse.Namespace:
     """Adds the arguments every tool shares (``--cfg-options``, ``--launcher``,
     ``--local_rank``), parses, and exports ``LOCAL_RANK``."""
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help=f'override config settings, e.g. {example}')
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+                        help=f'override config settings, e.g. {example}; a top-level key '
+                        'the config lacks is an error unless marked new: +KEY=VALUE')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -41,8 +105,15 @@ def parse_tool_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str
 
 def tool_config(args: argparse.Namespace) -> Config:
     """The config of a train/test run: ``--cfg-options`` merged, launcher and work dir set
-    (``--work-dir``, else the config's, else ``work_dirs/CONFIG_NAME``)."""
-    cfg = load_config(args.config, args.cfg_options)
+    (``--work-dir``, else the config's, else ``work_dirs/CONFIG_NAME``).
+
+    Raises:
+        SystemExit: naming the config file or the ``--cfg-options`` key at fault.
+    """
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f'error: {err}') from err
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -148,3 +219,108 @@ def archive_previous_run(work_dir: str) -> Optional[str]:
     for name in names:
         shutil.move(osp.join(work_dir, name), osp.join(dest, name))
     return dest
+
+
+LOCK_NAME = 'work_dir.lock'
+
+
+class WorkDirLock:
+    """Makes a training run the only owner of its work dir while it runs.
+
+    The lock is the file ``WORK_DIR/work_dir.lock`` holding the owner's pid, host,
+    start time and command line, created atomically (written to a temporary name, then
+    hard-linked to the final one, which fails if it exists). Without it, two runs
+    started together in one work dir shared a log folder, mixed their scalars and
+    overwrote each other's checkpoints without a word. A lock whose owner is a dead
+    process on this host (a run killed with ``kill -9``) is stale: it is taken over
+    with a message. Use it as a context manager; it is released on success and on
+    failure. Only rank 0 of a distributed run takes it (``tools/train.py``).
+
+    Args:
+        work_dir: the folder to own (created if needed).
+
+    Raises:
+        SystemExit: another live run owns ``work_dir``; the message names it.
+    """
+
+    def __init__(self, work_dir: str):
+        self.work_dir = work_dir
+        self.path = osp.join(work_dir, LOCK_NAME)
+        self.owner = dict(pid=os.getpid(), host=socket.gethostname(),
+                          start=time.strftime('%Y-%m-%d %H:%M:%S %z'),
+                          command=' '.join(sys.argv))
+        self.held = False
+
+    def _read(self) -> Optional[dict]:
+        try:
+            with open(self.path, encoding='utf-8') as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}
+
+    def _is_stale(self, owner: dict) -> bool:
+        if owner.get('host') != socket.gethostname() or not isinstance(owner.get('pid'), int):
+            return False  # a run on another machine: cannot tell, so it is alive
+        try:
+            os.kill(owner['pid'], 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, another user's
+            return False
+        return False
+
+    def acquire(self) -> 'WorkDirLock':
+        """Takes the lock (see the class docstring); returns ``self``."""
+        os.makedirs(self.work_dir, exist_ok=True)
+        tmp = f'{self.path}.{os.getpid()}.tmp'
+        with open(tmp, 'w', encoding='utf-8') as f:
+            json.dump(self.owner, f)
+        try:
+            for _ in range(3):
+                try:
+                    os.link(tmp, self.path)
+                    self.held = True
+                    return self
+                except FileExistsError:
+                    pass
+                owner = self._read()
+                if owner is None:  # released meanwhile: try again
+                    continue
+                if not self._is_stale(owner):
+                    who = (f'pid {owner.get("pid")} on {owner.get("host")}, started '
+                           f'{owner.get("start")}: {owner.get("command")}' if owner
+                           else 'an unreadable lock file')
+                    raise SystemExit(
+                        f'error: work dir {self.work_dir} is in use by another run ({who}). '
+                        f'Wait for it, choose another --work-dir, or delete {self.path} '
+                        'if that run is gone.')
+                print(f'warning: taking over the stale lock of work dir {self.work_dir}: its '
+                      f'owner, pid {owner["pid"]} on {owner["host"]} (started '
+                      f'{owner.get("start")}), is no longer running', file=sys.stderr)
+                stale = f'{self.path}.stale.{os.getpid()}'
+                try:
+                    os.rename(self.path, stale)
+                    os.remove(stale)
+                except FileNotFoundError:
+                    pass  # another run took it over first; the next link decides
+            raise SystemExit(f'error: could not take the lock {self.path}')
+        finally:
+            os.remove(tmp)
+
+    def release(self) -> None:
+        """Removes the lock file if this process still owns it."""
+        if not self.held:
+            return
+        self.held = False
+        owner = self._read()
+        if owner and owner.get('pid') == self.owner['pid'] and \
+                owner.get('host') == self.owner['host']:
+            os.remove(self.path)
+
+    def __enter__(self) -> 'WorkDirLock':
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

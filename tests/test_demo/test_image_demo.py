@@ -52,6 +52,8 @@ def images(tmp_path):
     for jpg in AFLW_JPGS:
         os.symlink(jpg, folder / osp.basename(jpg))
     (folder / 'broken.jpg').write_bytes(b'this is not an image')
+    data = open(AFLW_JPGS[0], 'rb').read()
+    (folder / 'cut.jpg').write_bytes(data[:len(data) // 3])  # a truncated download
     (folder / 'notes.txt').write_text('not an image file: ignored')
     return folder
 
@@ -60,12 +62,13 @@ def images(tmp_path):
 def test_folder_with_a_bad_file(ckpt, images, tmp_path, capsys):
     out = tmp_path / 'out'
     status = demo.main([str(images), CONFIG, ckpt, '--out-dir', str(out)])
-    assert status == 1  # the broken file failed; the others were processed
+    assert status == 1  # the broken files failed; the others were processed
     err = capsys.readouterr().err
     assert 'broken.jpg' in err and 'cannot decode image' in err
+    assert 'truncated JPEG file' in err and 'cut.jpg' in err
     report = json.loads((out / 'results.json').read_text())
     assert [r['file'] for r in report['results']] == [osp.basename(p) for p in AFLW_JPGS]
-    assert [f['file'] for f in report['failed']] == ['broken.jpg']
+    assert [f['file'] for f in report['failed']] == ['broken.jpg', 'cut.jpg']
     for rec, jpg in zip(report['results'], AFLW_JPGS):
         assert (rec['height'], rec['width']) == (450, 450) and len(rec['heads']) == 1
         assert rec['heads'][0]['bbox'] == [0, 0, 450, 450]  # no detector: the whole image
@@ -83,6 +86,7 @@ def test_folder_with_a_bad_file(ckpt, images, tmp_path, capsys):
         diff = np.abs(drawn.astype(int) - original).sum(-1) > 60
         assert diff[200:250, 200:250].mean() > 0.05
     assert not (out / 'vis' / 'broken.jpg').exists()
+    assert not (out / 'vis' / 'cut.jpg').exists()
 
 
 @needs_samples

@@ -82,3 +82,14 @@ def test_tool_errors(tmp_path, capsys):
     assert tool.main([CONFIG, str(tmp_path / 'missing.pth'), '--out',
                       str(tmp_path / 'x.onnx')]) == 2
     assert 'checkpoint file not found' in capsys.readouterr().err
+
+
+def test_tool_refuses_a_checkpoint_of_another_model(tmp_path, capsys):
+    from headpose.registry import MODELS
+    from headpose.testing.multitask_net import tiny_multitask_cfg
+    ckpt = tmp_path / 'multitask.pth'
+    torch.save({'state_dict': MODELS.build(tiny_multitask_cfg()).state_dict()}, ckpt)
+    out = tmp_path / 'm.onnx'
+    assert tool.main([CONFIG, str(ckpt), '--out', str(out)]) == 2
+    err = capsys.readouterr().err
+    assert 'CheckpointMismatchError' in err and str(ckpt) in err and not out.exists()

@@ -15,10 +15,12 @@ from headpose.utils import malloc
 
 TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
 TINY_COCO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_coco.py')
+TINY_ITERS = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads_iters.py')
 
 
 def run(args, check=True, env=None):
-    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT, **(env or {}))
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    full_env.update(env or {})
     proc = subprocess.run([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
                           text=True, env=full_env, timeout=600)
     if check and proc.returncode != 0:
@@ -153,10 +155,13 @@ def coco_opts(root, ann, extra=()):
 def test_unreadable_training_image_is_replaced_and_counted(synth_files, tmp_path):
     root, ann = synth_files
     broken = osp.join(root, 'images', '000003.png')
-    backup = open(broken, 'rb').read()
+    cut = osp.join(root, 'images', '000005.png')
+    backup, cut_backup = open(broken, 'rb').read(), open(cut, 'rb').read()
     try:
         with open(broken, 'wb') as f:
             f.write(b'garbage')
+        with open(cut, 'wb') as f:  # the first third of a PNG: decodes half grey
+            f.write(cut_backup[:len(cut_backup) // 3])
         work = str(tmp_path / 'bad')
         run(['tools/train.py', TINY_COCO, '--work-dir', work] +
             coco_opts(root, ann, ['train_cfg.max_epochs=1', 'val_cfg=None',
@@ -164,13 +169,22 @@ def test_unreadable_training_image_is_replaced_and_counted(synth_files, tmp_path
         log = open(next(osp.join(r, f) for r, _, fs in os.walk(work) for f in fs
                         if f.endswith('.log'))).read()
         assert 'skipping an unreadable training image' in log and '000003.png' in log
-        assert 'epoch 1: 1 unreadable training image(s) were replaced' in log
+        assert 'truncated PNG file (no IEND chunk)' in log and '000005.png' in log
+        assert 'epoch 1: 2 unreadable training image(s) were replaced' in log
         proc = run(['tools/test.py', TINY_COCO, osp.join(work, 'epoch_1.pth'), '--work-dir',
                     work] + coco_opts(root, ann), check=False)
         assert proc.returncode != 0 and '000003.png' in proc.stderr
+        with open(broken, 'wb') as f:
+            f.write(backup)
+        proc = run(['tools/test.py', TINY_COCO, osp.join(work, 'epoch_1.pth'), '--work-dir',
+                    work] + coco_opts(root, ann), check=False)
+        assert proc.returncode != 0 and 'truncated PNG file' in proc.stderr
+        assert '000005.png' in proc.stderr
     finally:
         with open(broken, 'wb') as f:
             f.write(backup)
+        with open(cut, 'wb') as f:
+            f.write(cut_backup)
 
 
 class _Payload:
@@ -195,3 +209,132 @@ def test_test_tool_never_unpickles_arbitrary_objects(tmp_path):
                check=False)
     assert proc.returncode != 0 and 'weights_only' in proc.stderr.lower().replace(' ', '_')
     assert not marker.exists()
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path, capsys):
+    import runpy
+    train = runpy.run_path(osp.join(REPO_ROOT, 'tools/train.py'))
+    empty = str(tmp_path / 'empty')
+    cfg = train['build_cfg'](train['parse_args']([TINY, '--work-dir', empty, '--resume']))
+    assert not cfg.resume  # starts from scratch, and says so naming the folder
+    assert f'no checkpoint to resume in {empty}' in capsys.readouterr().err
+    with pytest.raises(SystemExit, match='checkpoint not found: .*missing.pth'):
+        train['build_cfg'](train['parse_args']([TINY, '--work-dir', empty, '--resume',
+                                                str(tmp_path / 'missing.pth')]))
+
+
+def test_train_refuses_malformed_cfg_options(tmp_path):
+    base = ['tools/train.py', TINY, '--work-dir', str(tmp_path / 'w'), '--cfg-options']
+    proc = run(base + ['trian_cfg.max_epochs=1'], check=False)
+    assert proc.returncode != 0 and "'trian_cfg'; did you mean 'train_cfg'" in proc.stderr
+    proc = run(base + ['max_epochs'], check=False)
+    assert proc.returncode == 2 and "'max_epochs' is not KEY=VALUE" in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert not osp.exists(tmp_path / 'w')  # refused before anything was written
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_model(tmp_path):
+    from mmengine.config import Config
+
+    from headpose.registry import MODELS
+    from headpose.testing.multitask_net import tiny_multitask_cfg
+    model = MODELS.build(Config(dict(model=tiny_multitask_cfg())).model)
+    ckpt = tmp_path / 'multitask.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    proc = run(['tools/test.py', TINY, str(ckpt), '--work-dir', str(tmp_path / 'w')],
+               check=False)
+    assert proc.returncode != 0 and 'CheckpointMismatchError' in proc.stderr
+    assert f'checkpoint {ckpt} does not match the model' in proc.stderr
+    assert 'pose/MAE' not in proc.stdout + proc.stderr  # no metrics of a random model
+
+
+def test_a_failed_checkpoint_save_leaves_no_truncated_file(tmp_path):
+    # A full disk at the checkpoint's flush: os.fsync fails with ENOSPC.
+    site = tmp_path / 'site'
+    site.mkdir()
+    (site / 'sitecustomize.py').write_text(
+        'import errno, os\n'
+        'def _full(fd):\n'
+        '    raise OSError(errno.ENOSPC, "No space left on device")\n'
+        'os.fsync = _full\n')
+    work = tmp_path / 'w'
+    env = dict(PYTHONPATH=f'{site}:{REPO_ROOT}')
+    proc = run(['tools/train.py', TINY, '--work-dir', str(work), '--cfg-options',
+                'train_cfg.max_epochs=1'], check=False, env=env)
+    assert proc.returncode != 0
+    assert f'cannot write {work}/epoch_1.pth' in proc.stderr and 'MiB free in' in proc.stderr
+    assert 'No space left on device' in proc.stderr
+    left = [n for n in os.listdir(work) if n.endswith(('.pth', '.tmp'))]
+    assert left == []  # neither a truncated epoch_1.pth nor a temporary file
+
+
+def test_a_second_run_in_a_busy_work_dir_is_refused(tmp_path):
+    import json
+    import socket
+
+    from headpose.utils.launch import LOCK_NAME
+    work = tmp_path / 'w'
+    work.mkdir()
+    # A live run on this host owns the work dir (this test process stands for it).
+    (work / LOCK_NAME).write_text(json.dumps(dict(
+        pid=os.getpid(), host=socket.gethostname(), start='2026-01-01 00:00:00',
+        command='tools/train.py A')))
+    proc = run(['tools/train.py', TINY, '--work-dir', str(work)], check=False)
+    assert proc.returncode != 0
+    assert f'work dir {work} is in use by another run (pid {os.getpid()}' in proc.stderr
+    assert sorted(os.listdir(work)) == [LOCK_NAME]  # nothing written by the refused run
+
+
+def test_two_runs_started_together_in_one_work_dir(tmp_path):
+    work = str(tmp_path / 'w')
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    cmd = [sys.executable, 'tools/train.py', TINY, '--work-dir', work, '--cfg-options',
+           'train_cfg.max_epochs=1']
+    procs = [subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes[0] == 0 and codes[1] != 0, outs
+    refused = next(err for p, (_, err) in zip(procs, outs) if p.returncode != 0)
+    assert f'work dir {work} is in use by another run' in refused
+    runs = [d for d in os.listdir(work) if osp.isdir(osp.join(work, d, 'vis_data'))]
+    assert len(runs) == 1 and osp.isfile(osp.join(work, 'epoch_1.pth'))
+
+
+def test_iteration_based_resume_gives_the_same_weights(tmp_path):
+    # mmengine replays the skipped batches through the pipeline on resume: they must not
+    # draw from the restored random state (RNGStateHook restores it after the replay).
+    straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
+    run(['tools/train.py', TINY_ITERS, '--work-dir', straight])
+    run(['tools/train.py', TINY_ITERS, '--work-dir', split, '--cfg-options',
+         'train_cfg.max_iters=3'])
+    assert not osp.isfile(osp.join(split, 'iter_6.pth'))
+    run(['tools/train.py', TINY_ITERS, '--work-dir', split, '--resume'])
+    a = torch.load(osp.join(straight, 'iter_6.pth'), map_location='cpu')['state_dict']
+    b = torch.load(osp.join(split, 'iter_6.pth'), map_location='cpu')['state_dict']
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU path of --amp')
+def test_amp_without_a_gpu_trains_in_bfloat16(tmp_path):
+    work = str(tmp_path / 'amp')
+    proc = run(['tools/train.py', TINY, '--work-dir', work, '--amp', '--cfg-options',
+                'train_cfg.max_epochs=1'])
+    assert 'training under CPU bfloat16 autocast' in proc.stderr
+    losses = [r['loss'] for r in scalars(work) if 'loss' in r]
+    assert losses and all(abs(v) < float("inf") for v in losses)
+    ckpt = torch.load(osp.join(work, 'epoch_1.pth'), map_location='cpu')
+    assert all(v.dtype != torch.bfloat16 for v in ckpt['state_dict'].values())
+
+
+def test_load_from_refuses_a_checkpoint_of_another_model(tmp_path):
+    from headpose.registry import MODELS
+    from headpose.testing.multitask_net import tiny_multitask_cfg
+    ckpt = tmp_path / 'multitask.pth'
+    torch.save({'state_dict': MODELS.build(tiny_multitask_cfg()).state_dict()}, ckpt)
+    proc = run(['tools/train.py', TINY, '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                f'load_from={ckpt}'], check=False)
+    assert proc.returncode != 0 and 'CheckpointMismatchError' in proc.stderr
+    assert not osp.exists(tmp_path / 'w' / 'epoch_1.pth')

@@ -1,6 +1,8 @@
 """What the tools share: pinned dataloader memory only where a GPU takes the batches, and
 the dataloader workers' tensor sharing strategy from env_cfg."""
 
+import os
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -41,3 +43,58 @@ def test_sharing_strategy_from_env_cfg():
             set_sharing_strategy('shm')
     finally:
         mp.set_sharing_strategy(before)
+
+
+def _tool_config(options):
+    import argparse
+
+    from headpose.utils.launch import parse_tool_args, tool_config
+    parser = argparse.ArgumentParser()
+    parser.add_argument('config')
+    parser.add_argument('--work-dir')
+    args = parse_tool_args(parser, [TINY_CFG, '--cfg-options', *options], 'k=v')
+    return tool_config(args)
+
+
+TINY_CFG = 'tests/data/configs/tiny_rankpose_synthheads.py'
+
+
+def test_cfg_options_are_checked(capsys):
+    cfg = _tool_config(['train_cfg.max_epochs=1', '+my_setting=3'])
+    assert cfg.train_cfg.max_epochs == 1 and cfg.my_setting == 3
+    with pytest.raises(SystemExit, match="no top-level key 'trian_cfg'; did you mean "
+                       "'train_cfg'"):
+        _tool_config(['trian_cfg.max_epochs=1'])
+    with pytest.raises(SystemExit, match='train_cfg.max_epochs: expects a number'):
+        _tool_config(['train_cfg.max_epochs=two'])
+    with pytest.raises(SystemExit):
+        _tool_config(['max_epochs'])
+    assert "'max_epochs' is not KEY=VALUE" in capsys.readouterr().err
+
+
+def test_work_dir_lock(tmp_path, capsys):
+    import json
+    import socket
+    import subprocess
+
+    from headpose.utils.launch import LOCK_NAME, WorkDirLock
+    work = str(tmp_path / 'w')
+    lock_file = tmp_path / 'w' / LOCK_NAME
+    with WorkDirLock(work):
+        owner = json.loads(lock_file.read_text())
+        assert owner['pid'] == os.getpid() and owner['host'] == socket.gethostname()
+        with pytest.raises(SystemExit, match=f'in use by another run \\(pid {os.getpid()} '):
+            WorkDirLock(work).acquire()
+    assert not lock_file.exists()  # released
+    with pytest.raises(RuntimeError):
+        with WorkDirLock(work):
+            raise RuntimeError('training failed')
+    assert not lock_file.exists()  # released on failure too
+    dead = subprocess.Popen(['true'])
+    dead.wait()
+    lock_file.write_text(json.dumps(dict(pid=dead.pid, host=socket.gethostname(),
+                                         start='earlier', command='killed run')))
+    with WorkDirLock(work):  # a stale lock (dead pid on this host) is taken over
+        assert json.loads(lock_file.read_text())['pid'] == os.getpid()
+    assert f'taking over the stale lock of work dir {work}' in capsys.readouterr().err
+    assert sorted(os.listdir(work)) == []

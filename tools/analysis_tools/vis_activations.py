@@ -172,8 +172,8 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     from mmcv.transforms import Compose
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
 
+    from headpose.engine.checkpoint import load_model_weights
     from headpose.registry import MODELS
     from headpose.utils import register_all_modules
 
@@ -184,7 +184,7 @@ def main(argv=None) -> dict:
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'headpose'))
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', logger='silent')
+    load_model_weights(model, args.checkpoint)  # strict: another model's weights are refused
     model.eval()
     modules = stage_modules(model, args.stages, args.layers)
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)

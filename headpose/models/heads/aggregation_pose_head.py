@@ -135,7 +135,7 @@ class AggregationPoseHead(BaseModule):
         one scale. Returns ``loss_pose`` (and ``loss_orth`` for vectors), plus
         ``pose_mae``: the mean absolute error of the trained anchors in codec units.
         """
-        out = self._outputs(maps)
+        out = self._outputs(maps).float()  # float32 under autocast: targets not rounded
         if self.train_anchors == 'positive':
             pos, gt_index = targets['pos'], targets['gt_index']
         else:

@@ -60,11 +60,14 @@ class RankPoseHead(BaseModule):
         x = feats[-1] if isinstance(feats, (list, tuple)) else feats
         if self.output_transform == 'linear':
             return self.fc(x)
-        cos = F.linear(F.normalize(x, dim=1), F.normalize(self.fc.weight, dim=1))
-        if self.output_transform == 'cosine':
-            return self.alpha * cos
-        eps = 1e-6
-        return torch.rad2deg(torch.arccos(cos.clamp(-1 + eps, 1 - eps))) - 90.0
+        # float32 under autocast: a half-precision product can round beyond 1 (arccos NaN)
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            cos = F.linear(F.normalize(x.float(), dim=1),
+                           F.normalize(self.fc.weight.float(), dim=1))
+            if self.output_transform == 'cosine':
+                return self.alpha * cos
+            eps = 1e-6
+            return torch.rad2deg(torch.arccos(cos.clamp(-1 + eps, 1 - eps))) - 90.0
 
     def loss(self, feats: Sequence[torch.Tensor],
              data_samples: List[HeadPoseDataSample]) -> dict:

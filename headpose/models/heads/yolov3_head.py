@@ -162,7 +162,7 @@ class YOLOV3Head(BaseModule):
 
     def loss(self, maps: Sequence[torch.Tensor], targets: dict) -> dict:
         """The four box losses of a batch, from raw maps and ``get_targets``'s targets."""
-        raw = flatten_maps(maps, self.num_anchors)
+        raw = flatten_maps(maps, self.num_anchors).float()  # float32 under autocast (exp)
         pos = targets['pos'][..., None].to(raw.dtype)
         conf_weight = (targets['pos'] | targets['neg']).to(raw.dtype)
         n = float(targets['num_imgs'])

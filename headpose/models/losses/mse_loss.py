@@ -3,6 +3,7 @@
 import torch
 import torch.nn as nn
 
+from headpose.models.utils.precision import float32_op
 from headpose.registry import MODELS
 
 REDUCTIONS = ('sum', 'mean')
@@ -44,6 +45,7 @@ class MSELoss(nn.Module):
         self.reduction = reduction
         self.images_per_sample = images_per_sample
 
+    @float32_op
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Args are (M, K) predictions and targets of M images; returns a scalar."""
         if pred.shape != target.shape:

@@ -3,6 +3,7 @@
 import torch
 import torch.nn as nn
 
+from headpose.models.utils.precision import float32_op
 from headpose.registry import MODELS
 
 
@@ -28,6 +29,7 @@ class PairwiseRankingLoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
+    @float32_op
     def forward(self, pred_a: torch.Tensor, pred_b: torch.Tensor, target_a: torch.Tensor,
                 target_b: torch.Tensor) -> torch.Tensor:
         """Args are (N, 3) predictions and labels of the first and second images of N pairs."""

@@ -5,6 +5,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
+from headpose.models.utils.precision import float32_op
 from headpose.registry import MODELS
 
 
@@ -41,6 +42,7 @@ class VectorMSELoss(nn.Module):
         self.loss_weight = loss_weight
         self.coordinates = coordinates
 
+    @float32_op
     def forward(self, pred: torch.Tensor, target: torch.Tensor,
                 avg_factor: Optional[float] = None) -> torch.Tensor:
         """Args are (N, 9) predicted and target vectors; returns a scalar (0 for N = 0)."""
@@ -82,6 +84,7 @@ class OrthogonalityLoss(nn.Module):
         self.loss_weight = loss_weight
         self.pairs = pairs
 
+    @float32_op
     def forward(self, pred: torch.Tensor, avg_factor: Optional[float] = None) -> torch.Tensor:
         """``pred`` is (N, 9) predicted vectors; returns a scalar (0 for N = 0)."""
         p = _vectors(pred, 'OrthogonalityLoss')

@@ -1,5 +1,6 @@
 """Model utilities that are not registered parts."""
 
 from .inference_speed import optimize_for_inference, to_channels_last
+from .precision import float32_op, to_float32
 
-__all__ = ['optimize_for_inference', 'to_channels_last']
+__all__ = ['float32_op', 'optimize_for_inference', 'to_channels_last', 'to_float32']

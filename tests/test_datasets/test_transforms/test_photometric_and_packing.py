@@ -67,6 +67,23 @@ def test_load_image_formats_and_errors(tmp_path):
         LoadImage()(dict(img_path=str(bad)))
 
 
+@pytest.mark.parametrize('ext', ['.jpg', '.png'])
+def test_load_image_refuses_a_truncated_file(tmp_path, ext):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (120, 120, 3), dtype=np.uint8)
+    full = str(tmp_path / f'full{ext}')
+    cv2.imwrite(full, img)
+    data = open(full, 'rb').read()
+    assert LoadImage()(dict(img_path=full))['img'].shape == (120, 120, 3)
+    cut = tmp_path / f'cut{ext}'
+    cut.write_bytes(data[:len(data) // 3])  # OpenCV decodes the first third of a JPEG
+    with pytest.raises(ImageReadError, match=f'truncated .*cut{ext}'):
+        LoadImage()(dict(img_path=str(cut)))
+    padded = tmp_path / f'padded{ext}'
+    padded.write_bytes(data + b'\0' * 16)  # bytes after the end marker are harmless
+    assert LoadImage()(dict(img_path=str(padded)))['img'].shape == (120, 120, 3)
+
+
 def test_pack_inputs():
     rot = euler_to_matrix(np.array([150.0, 10.0, -20.0]))
     img = np.zeros((6, 5, 3), np.uint8)
