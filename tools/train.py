@@ -29,8 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='resume from CKPT, or from the latest checkpoint in the work '
                         'dir if no path is given')
     parser.add_argument('--compile', action='store_true', help='torch.compile the backbone '
-                        'and neck (CompileHook); off by default: on a CPU it did not pay, '
-                        'see docs/benchmarks.md')
+                        'and neck (CompileHook): paid for r50 on a CPU, not for the r18 '
+                        'quick start (docs/benchmarks.md)')
     return parse_tool_args(parser, argv, 'train_cfg.max_epochs=2')
 
 
