@@ -30,6 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'convolutions before testing (faster; the same results to rounding)')
     parser.add_argument('--channels-last', action='store_true', help='run in NHWC memory '
                         'format (faster on CPUs; the same results to rounding)')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the backbone '
+                        'and neck (CompileHook), after --fuse-conv-bn / --channels-last')
     return parse_tool_args(parser, argv, 'test_dataloader.batch_size=8')
 
 
@@ -47,6 +49,8 @@ def build_cfg(args: argparse.Namespace):
         hooks.append(dict(type='InferenceSpeedHook', fuse_conv_bn=args.fuse_conv_bn,
                           channels_last=args.channels_last))
         cfg.custom_hooks = hooks
+    if args.compile:
+        cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='CompileHook')]
     if args.out:
         if not args.out.endswith(('.json', '.csv')):
             raise SystemExit(f'--out must end with .json or .csv, got {args.out}')

@@ -32,6 +32,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint in the work '
                         'dir if no path is given')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the backbone '
+                        'and neck (CompileHook): paid for r50 on a CPU, not for the r18 '
+                        'quick start (docs/benchmarks.md)')
     return parse_tool_args(parser, argv, 'train_cfg.max_epochs=2')
 
 
@@ -51,6 +54,8 @@ def build_cfg(args: argparse.Namespace):
             raise SystemExit(f'{args.config} has no auto_scale_lr.base_batch_size; '
                              '--auto-scale-lr cannot be used')
         cfg.auto_scale_lr.enable = True
+    if args.compile:
+        cfg.custom_hooks = [*(cfg.get('custom_hooks') or []), dict(type='CompileHook')]
     if args.resume == 'auto':
         if osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
             cfg.resume = True

@@ -45,3 +45,22 @@ def test_data_task_on_jpegs_against_the_decode_floor(bench):
     assert res['images'] == 10 and res['rounds'] == 3 and len(res['ratios']) == 3
     assert res['floor'] > 0 and res['pipeline'] > 0
     assert res['ratio'] == sorted(res['ratios'])[1]  # the median round
+
+
+def test_compile_compiles_the_toolbox_model_once(bench, monkeypatch):
+    from headpose.models.utils.compile import compile_model, is_compiled
+    compiled = []
+
+    def compile_eagerly(model):  # dynamo's tracing without inductor's code generation
+        compiled.append(model)
+        return compile_model(model, backend='eager')
+
+    monkeypatch.setitem(bench.__globals__, 'compile_model', compile_eagerly)
+    res = bench([TINY, '--task', 'inference', '--iters', '2', '--warmup', '1', '--rounds', '1',
+                 '--compile'])
+    assert len(compiled) == 1 and is_compiled(compiled[0].backbone)
+    assert res['first_step_s'] > 0 and res['median_ratio'] > 0
+    res = bench([TINY, '--task', 'train', '--iters', '2', '--warmup', '1', '--rounds', '1',
+                 '--batch-size', '4', '--compile'])
+    assert len(compiled) == 2 and compiled[1].training
+    assert res['first_step_s'] > 0 and len(res['step_ratios']) == 2

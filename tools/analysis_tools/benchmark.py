@@ -1,7 +1,7 @@
 """Measure the toolbox's speed against bare PyTorch and against the machine's limit.
 
 ``python tools/analysis_tools/benchmark.py CONFIG --task train|test|data|inference
-[--iters N] [--rounds R] [--batch-size B] [--pipeline] [--threads T]``
+[--iters N] [--rounds R] [--batch-size B] [--pipeline] [--threads T] [--compile]``
 
 * ``train``: images/s of the toolbox's training step (data preprocessor, head losses,
   loss parsing, optimizer wrapper, and the runner's per-iteration hooks) and of a bare
@@ -14,6 +14,13 @@
   decoding and resizing the same images with OpenCV only (the floor).
 * ``test`` / ``inference``: images/s and latency percentiles (p50, p90) of the
   toolbox's ``test_step`` and of the model's bare forward pass, interleaved step by step.
+
+``--compile`` compiles the toolbox model's backbone and neck with ``torch.compile``
+(as ``tools/train.py --compile`` and ``tools/test.py --compile`` do) and leaves the bare
+loop eager: the per-step ratio then compares compiled toolbox steps with eager bare
+ones, and dividing it by the ratio of a run without ``--compile`` gives the speed-up
+of compiling. The first toolbox step (where compilation happens) is reported apart
+and never among the timed steps.
 
 Every run also prints the machine's measured fp32 matrix-multiply rate and the model's
 FLOPs, and each throughput as a fraction of what they allow. Compare ratios taken in
@@ -39,6 +46,7 @@ from terminaltables import AsciiTable
 from tqdm import tqdm
 
 from headpose.models import optimize_for_inference, to_channels_last
+from headpose.models.utils.compile import compile_model
 from headpose.registry import DATASETS, MODELS
 from headpose.structures import HeadPoseDataSample, euler_to_matrix, matrix_to_euler
 from headpose.utils import register_all_modules
@@ -66,6 +74,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--fuse-conv-bn', action='store_true',
                         help='test / inference: fold BatchNorm into the convolutions')
     parser.add_argument('--threads', type=int, default=None, help='torch threads')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the toolbox '
+                        'model\'s backbone and neck (the bare loop stays eager)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -224,8 +234,11 @@ def run_interleaved(cfg, args, n: int, size: tuple, work_dir: str,
     timer = _Interleave(bare_step)
     hooks = copy.deepcopy(cfg.default_hooks)
     hooks.update(checkpoint=None, logger=dict(type='LoggerHook', interval=10**6))
+    model = build_model(cfg, args)
+    if args.compile:
+        compile_model(model)
     runner = Runner(
-        model=build_model(cfg, args), work_dir=work_dir, train_dataloader=loader,
+        model=model, work_dir=work_dir, train_dataloader=loader,
         optim_wrapper=copy.deepcopy(cfg.optim_wrapper),
         train_cfg=dict(by_epoch=False, max_iters=total, val_interval=10**9),
         default_hooks=hooks, custom_hooks=[*copy.deepcopy(cfg.get('custom_hooks', [])), timer],
@@ -268,7 +281,8 @@ def bench_train(cfg, args, size) -> dict:
         part = slice(r * args.iters, (r + 1) * args.iters)
         rows.append((n / statistics.median(tool[part]), n / statistics.median(bare_t[part]),
                      statistics.median(step_ratios[part])))
-    return dict(images=n, toolbox=[r[0] for r in rows], bare=[r[1] for r in rows],
+    return dict(images=n, first_step_s=timer.toolbox[0], toolbox=[r[0] for r in rows],
+                bare=[r[1] for r in rows],
                 ratio=[r[2] for r in rows], step_ratios=step_ratios,
                 median_ratio=statistics.median(step_ratios),
                 toolbox_median=n / statistics.median(tool),
@@ -283,6 +297,10 @@ def bench_infer(cfg, args, size) -> dict:
         optimize_for_inference(model, fuse_conv_bn=True, channels_last=args.channels_last)
     batch = synthetic_batch(n, size, paired=False)
     x = model.data_preprocessor(batch, False)['inputs']
+    bare = model
+    if args.compile:  # the bare loop stays eager: a copy made before compiling
+        bare = copy.deepcopy(model)
+        compile_model(model)
     # The bare loop does what test_step does: with flip testing, the mirrored crops too.
     flip = bool(getattr(model, 'test_cfg', None) and model.test_cfg.get('flip_test'))
 
@@ -292,24 +310,27 @@ def bench_infer(cfg, args, size) -> dict:
 
     def bare_step():
         with torch.no_grad():
-            model.head(model.neck(model.backbone(x)))
+            bare.head(bare.neck(bare.backbone(x)))
             if flip:
-                model.head(model.neck(model.backbone(x.flip(-1))))
+                bare.head(bare.neck(bare.backbone(x.flip(-1))))
 
     # Interleaved step by step, as in training: the machine's drift hits both alike.
     steps = dict(toolbox=toolbox_step, bare=bare_step)
     times = {name: [] for name in steps}
+    first_step_s = time_steps(toolbox_step, 1, 0)[0]  # compiles, with --compile
     for _ in range(args.warmup):
         for step in steps.values():
             step()
     for _ in tqdm(range(args.rounds * args.iters), desc='inference steps (toolbox, bare)'):
         for name, step in steps.items():
             times[name] += time_steps(step, 1, 0)
-    out = dict(images=n, passes=2 if flip else 1)
+    out = dict(images=n, passes=2 if flip else 1, first_step_s=first_step_s)
     for name, t in times.items():
         out[name] = n / statistics.median(t)
         out[f'{name}_p50_ms'] = float(np.percentile(t, 50) * 1000)
         out[f'{name}_p90_ms'] = float(np.percentile(t, 90) * 1000)
+    out['median_ratio'] = statistics.median(a / b for a, b in zip(times['toolbox'],
+                                                                 times['bare']))
     return out
 
 
@@ -382,6 +403,12 @@ def bench_data(cfg, args) -> dict:
     return out
 
 
+def print_first_step(res: dict, args: argparse.Namespace) -> None:
+    """Prints the first toolbox step's time: with ``--compile``, the compilation's."""
+    print(f'first toolbox step: {res["first_step_s"]:.1f} s'
+          + (' (torch.compile included; the bare loop is eager)' if args.compile else ''))
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
@@ -425,6 +452,7 @@ def main(argv=None) -> dict:
               f'{res["toolbox_median"] / bound:.0%} of it; '
               f'peak RSS {peak_rss_mb():.0f} MB')
         res.update(bound=bound, peak_rss_mb=peak_rss_mb())
+        print_first_step(res, args)
     elif args.task in ('test', 'inference'):
         # flip testing runs the network twice per image
         bound = gflops_machine / (res['passes'] * gflops_img)
@@ -434,7 +462,10 @@ def main(argv=None) -> dict:
                          f'{res[name + "_p90_ms"]:.1f}', f'{res[name] / bound:.0%}'])
         print(AsciiTable(rows, f'inference, batch {res["images"]}; FLOP bound '
                                f'{bound:.1f} img/s').table)
+        print(f'ratio (toolbox / bare time), median of the per-step ratios: '
+              f'{res["median_ratio"]:.3f}')
         res.update(bound=bound, peak_rss_mb=peak_rss_mb())
+        print_first_step(res, args)
     else:
         rows = [['', 'img/s']]
         rows.append(['pipeline (one process)', f'{res["pipeline"]:.1f}'])
