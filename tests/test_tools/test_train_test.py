@@ -67,6 +67,15 @@ def test_training_lowers_the_loss_and_test_writes_records(tmp_path):
             assert abs(a[key] - b[key]) < 1e-2
 
 
+def assert_same_weights(path_a: str, path_b: str) -> None:
+    """The two checkpoints hold bit-identical weights (and buffers)."""
+    a = torch.load(path_a, map_location='cpu')['state_dict']
+    b = torch.load(path_b, map_location='cpu')['state_dict']
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
 def test_resume_gives_the_same_weights(tmp_path):
     straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
     run(['tools/train.py', TINY, '--work-dir', straight])
@@ -74,11 +83,7 @@ def test_resume_gives_the_same_weights(tmp_path):
     assert osp.isfile(osp.join(split, 'epoch_1.pth')) and not osp.isfile(
         osp.join(split, 'epoch_2.pth'))
     run(['tools/train.py', TINY, '--work-dir', split, '--resume'])
-    a = torch.load(osp.join(straight, 'epoch_2.pth'), map_location='cpu')['state_dict']
-    b = torch.load(osp.join(split, 'epoch_2.pth'), map_location='cpu')['state_dict']
-    assert a.keys() == b.keys()
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    assert_same_weights(osp.join(straight, 'epoch_2.pth'), osp.join(split, 'epoch_2.pth'))
 
 
 def test_rerun_keeps_earlier_checkpoints(tmp_path):
@@ -310,11 +315,7 @@ def test_iteration_based_resume_gives_the_same_weights(tmp_path):
          'train_cfg.max_iters=3'])
     assert not osp.isfile(osp.join(split, 'iter_6.pth'))
     run(['tools/train.py', TINY_ITERS, '--work-dir', split, '--resume'])
-    a = torch.load(osp.join(straight, 'iter_6.pth'), map_location='cpu')['state_dict']
-    b = torch.load(osp.join(split, 'iter_6.pth'), map_location='cpu')['state_dict']
-    assert a.keys() == b.keys()
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    assert_same_weights(osp.join(straight, 'iter_6.pth'), osp.join(split, 'iter_6.pth'))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU path of --amp')

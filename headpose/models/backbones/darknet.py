@@ -8,7 +8,7 @@ import torch.nn as nn
 from headpose.registry import MODELS
 
 from .base_backbone import BaseBackbone
-from .pretrained import is_pretrained, load_pretrained, mmdet_darknet_keys
+from .pretrained import mmdet_darknet_keys
 
 
 class ConvBNLeaky(nn.Sequential):
@@ -58,6 +58,8 @@ class Darknet(BaseBackbone):
 
     arch_settings = {53: ((1, 2, 8, 8, 4), (64, 128, 256, 512, 1024))}
 
+    pretrained_keys = staticmethod(mmdet_darknet_keys)
+
     def __init__(self, depth: int = 53, widen_factor: float = 1.0,
                  out_indices: Sequence[int] = (3, 4, 5), frozen_stages: int = -1,
                  norm_eval: bool = False, init_cfg: Optional[dict] = None):
@@ -90,13 +92,6 @@ class Darknet(BaseBackbone):
         #: channels of each returned map
         self.out_channels = [self.channels[i] for i in self.out_indices]
         self._freeze_stages()
-
-    def init_weights(self) -> None:
-        if is_pretrained(self.init_cfg):
-            load_pretrained(self, self.init_cfg, mmdet_darknet_keys)
-            self._is_init = True
-            return
-        super().init_weights()
 
     def _stages(self) -> list:
         return [self.stem] + [getattr(self, f'stage{i}') for i in range(1, 6)]

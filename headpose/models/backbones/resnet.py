@@ -8,7 +8,7 @@ import torch.nn as nn
 from headpose.registry import MODELS
 
 from .base_backbone import BaseBackbone
-from .pretrained import is_pretrained, load_pretrained, torchvision_resnet_keys
+from .pretrained import torchvision_resnet_keys
 
 
 class BasicBlock(nn.Module):
@@ -86,6 +86,8 @@ class ResNet(BaseBackbone):
         101: (Bottleneck, (3, 4, 23, 3)),
     }
 
+    pretrained_keys = staticmethod(torchvision_resnet_keys)
+
     def __init__(self, depth: int = 50, out_indices: Sequence[int] = (3, ),
                  frozen_stages: int = -1, norm_eval: bool = False,
                  zero_init_residual: bool = False, init_cfg: Optional[dict] = None):
@@ -126,12 +128,8 @@ class ResNet(BaseBackbone):
         self._freeze_stages()
 
     def init_weights(self) -> None:
-        if is_pretrained(self.init_cfg):
-            load_pretrained(self, self.init_cfg, torchvision_resnet_keys)
-            self._is_init = True
-            return
         super().init_weights()
-        if self.zero_init_residual:
+        if self.zero_init_residual and not self.pretrained:
             for m in self.modules():
                 if isinstance(m, (BasicBlock, Bottleneck)):
                     last_bn = m.bn3 if isinstance(m, Bottleneck) else m.bn2
