@@ -71,3 +71,17 @@ def test_face_like_pose_distribution():
     assert abs(p[:, 0].std() - 150 / np.sqrt(12)) < 1.0  # uniform yaw
     assert abs(p[:, 1].std() - 15) < 0.5 and abs(p[:, 2].std() - 10) < 0.5
     assert p[:, 1].min() >= -45 and p[:, 2].max() <= 30
+
+
+def test_render_cfg_reaches_the_renderer_and_is_checked():
+    plain = make().get_data_info(2)
+    real = make(render_cfg=dict(scale=0.65, bbox_source='landmarks',
+                                background_style='natural', face_detail=True)).get_data_info(2)
+    assert not np.array_equal(plain['img'], real['img'])
+    np.testing.assert_array_equal(plain['gt_rotations'], real['gt_rotations'])
+    # The landmark box (brows to chin) is shorter than the whole head's box.
+    h_plain = plain['gt_bboxes'][0, 3] - plain['gt_bboxes'][0, 1]
+    h_real = real['gt_bboxes'][0, 3] - real['gt_bboxes'][0, 1]
+    assert h_real < 0.85 * h_plain * 0.65 / 0.6
+    with pytest.raises(ValueError, match=r"unknown keys \['colour'\]"):
+        make(render_cfg=dict(colour=1))

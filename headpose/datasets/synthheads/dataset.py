@@ -1,5 +1,6 @@
 """SynthHeads: rendered 3D heads at known poses, generated on the fly from (seed, index)."""
 
+import inspect
 from typing import Optional, Sequence
 
 import numpy as np
@@ -9,6 +10,10 @@ from headpose.registry import DATASETS
 from headpose.structures import euler_to_matrix
 
 from .renderer import render_head, sample_identity
+
+#: The options of ``render_head`` that ``SynthHeadsDataset(render_cfg=...)`` may set.
+RENDER_OPTIONS = frozenset(inspect.signature(render_head).parameters) - {
+    'identity', 'rotation', 'size', 'rng'}
 
 
 def sample_poses(rng: np.random.Generator, n: int, yaw_range: Sequence[float],
@@ -52,6 +57,10 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
             instead of uniform; see ``sample_poses``.
         roll_std: the same for roll.
         cache: keep rendered images in memory (per process) after the first epoch.
+        render_cfg: keyword arguments of :func:`render_head` (all but ``identity``,
+            ``rotation``, ``size`` and ``rng``), e.g. ``dict(scale=0.65,
+            bbox_source='landmarks', background_style='natural', face_detail=True)``
+            for crops like real photographs (``configs/rankpose/README.md``).
         **kwargs: the arguments of :class:`BaseHeadPoseDataset` (``pipeline``,
             ``test_mode``, ``full_range``, ...). ``data_root`` and ``ann_file`` are unused.
     """
@@ -60,7 +69,8 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
                  img_size: int = 128, yaw_range: Sequence[float] = (-90, 90),
                  pitch_range: Sequence[float] = (-60, 60),
                  roll_range: Sequence[float] = (-45, 45), pitch_std: Optional[float] = None,
-                 roll_std: Optional[float] = None, cache: bool = False, **kwargs):
+                 roll_std: Optional[float] = None, cache: bool = False,
+                 render_cfg: Optional[dict] = None, **kwargs):
         if num_samples < 1 or num_identities < 1:
             raise ValueError('SynthHeadsDataset: num_samples and num_identities must be >= 1, '
                              f'got {num_samples} and {num_identities}')
@@ -71,6 +81,11 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         self.ranges = (tuple(yaw_range), tuple(pitch_range), tuple(roll_range))
         self.stds = (pitch_std, roll_std)
         self.cache = cache
+        self.render_cfg = dict(render_cfg or {})
+        unknown = set(self.render_cfg) - RENDER_OPTIONS
+        if unknown:
+            raise ValueError(f'SynthHeadsDataset: render_cfg has unknown keys {sorted(unknown)}; '
+                             f'render_head takes {sorted(RENDER_OPTIONS)}')
         self._images = {}
         kwargs.setdefault('full_range', max(abs(float(v)) for v in yaw_range) > 90)
         self._identities = {}
@@ -97,7 +112,8 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         if self.cache and idx in self._images:
             return self._images[idx]
         out = render_head(self.identity_params(info['identity']), info['gt_rotations'][0],
-                          size=self.img_size, rng=np.random.default_rng([self.seed, 2, idx]))
+                          size=self.img_size, rng=np.random.default_rng([self.seed, 2, idx]),
+                          **self.render_cfg)
         if self.cache:
             self._images[idx] = out
         return out

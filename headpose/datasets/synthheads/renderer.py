@@ -11,8 +11,11 @@ import numpy as np
 __all__ = [
     'HeadLayer',
     'mask_to_bbox',
+    'natural_background',
     'random_background',
     'random_light',
+    'face_landmarks',
+    'project_points',
     'render_head',
     'render_head_layer',
     'sample_identity',
@@ -402,6 +405,81 @@ def _trace(prims: list[_Prim], rotation: Mat, xs: np.ndarray, ys: np.ndarray,
     return t_best, part, inner
 
 
+def _face_surface_z(ident: dict[str, Any], x: float, y: float) -> float:
+    """Model z of the front of the skull/jaw union at (x, y) (the centre's z if missed)."""
+    best = -math.inf
+    for c, r in ((ident['skull_center'], ident['skull_radii']),
+                 (ident['jaw_center'], ident['jaw_radii'])):
+        v = 1.0 - (x / r[0]) ** 2 - ((y - c[1]) / r[1]) ** 2
+        if v > 0.0:
+            best = max(best, c[2] + r[2] * math.sqrt(v))
+    return best if best > -math.inf else float(ident['skull_center'][2])
+
+
+def face_landmarks(identity: dict[str, Any]) -> np.ndarray:
+    """3D face landmarks of an identity in the model frame, like the 68 of 300W-LP/AFLW2000.
+
+    The points lie on the face surface, hidden or not (as AFLW2000's ``pt3d_68``, which
+    keep the far cheek's contour in a profile view): 17 on the contour from one side of
+    the face at eye height round the chin to the other, 5 on each brow, 4 on the nose
+    bridge, the nose tip, the 4 corners of the eyes and 4 points of the mouth. Their
+    projected box is the synthetic counterpart of the landmark box that the AFLW2000
+    protocol crops around (see ``SynthHeadsDataset(bbox_source='landmarks')``).
+
+    Args:
+        identity: Parameters from :func:`sample_identity`.
+
+    Returns:
+        ``(40, 3)`` float64 model coordinates.
+    """
+    sc, sr = identity['skull_center'], identity['skull_radii']
+    jc, jr = identity['jaw_center'], identity['jaw_radii']
+    eye_y = identity['eye_y']
+    y_top = eye_y - 0.05
+    half_w = 0.95 * sr[0] * math.sqrt(max(1.0 - ((y_top - sc[1]) / sr[1]) ** 2, 0.0))
+    y_chin = jc[1] - 0.97 * jr[1]
+    pts = []
+    for phi in np.linspace(-0.5 * math.pi, 0.5 * math.pi, 17):
+        x = half_w * math.sin(phi)
+        y = y_top - (y_top - y_chin) * math.cos(phi)
+        pts.append((x, y, _face_surface_z(identity, 0.92 * x, y)))
+    half = 0.5 * identity['brow_len']
+    for side in (-1.0, 1.0):
+        for u in np.linspace(-1.0, 1.0, 5):
+            x = side * (identity['brow_x'] + u * half)
+            y = identity['brow_y'] - identity['brow_arch'] * u * u
+            pts.append((x, y, _face_surface_z(identity, x, y)))
+    nr, ny = identity['nose_radii'], identity['nose_y']
+    for y in np.linspace(eye_y, ny, 4):
+        pts.append((0.0, y, _face_surface_z(identity, 0.0, y)))
+    nz = _skull_front_z(identity, ny) + 0.04 - 0.2 * nr[2]
+    pts.append((0.0, ny - 0.3 * nr[1], nz + 0.9 * nr[2]))
+    erx = identity['eye_radii'][0]
+    for x in (-identity['eye_x'] - erx, -identity['eye_x'] + erx,
+              identity['eye_x'] - erx, identity['eye_x'] + erx):
+        pts.append((x, eye_y, _face_surface_z(identity, x, eye_y)))
+    mw, mh = identity['mouth_radii']
+    my = identity['mouth_y']
+    corner_y = my + identity['smile'] * 0.25 * mw * mw
+    for x, y in ((-mw, corner_y), (mw, corner_y), (0.0, my + mh), (0.0, my - mh)):
+        pts.append((x, y, _face_surface_z(identity, x, y)))
+    return np.asarray(pts, np.float64)
+
+
+def project_points(points: np.ndarray, rotation: Rotation, size: int | tuple[int, int],
+                   scale: float, offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Image pixels ``(N, 2)`` (x right, y down) of model points, as :func:`render_head_layer`.
+
+    Pixel ``(i, j)`` spans ``[j, j + 1) x [i, i + 1)``: the head centre projects to
+    ``(W / 2 + dx, H / 2 + dy)``.
+    """
+    h, w = (size, size) if isinstance(size, (int, np.integer)) else (int(size[0]), int(size[1]))
+    ppu = scale * min(h, w) / HEAD_EXTENT
+    cam = np.asarray(points, np.float64) @ np.asarray(rotation, np.float64).reshape(3, 3).T
+    return np.stack([0.5 * w + offset[0] + ppu * cam[:, 0],
+                     0.5 * h + offset[1] - ppu * cam[:, 1]], axis=1)
+
+
 # ---------------------------------------------------------------------------
 # Shading
 # ---------------------------------------------------------------------------
@@ -425,7 +503,7 @@ def _palette(ident: dict[str, Any]) -> np.ndarray:
 
 
 def _face_features(mx: np.ndarray, my: np.ndarray, mat: np.ndarray, fac: np.ndarray,
-                   ident: dict[str, Any]) -> None:
+                   ident: dict[str, Any], detail: bool = False) -> None:
     """Paints eyes, brows, mouth and beard onto bare face pixels (model coords, z > 0).
 
     Args:
@@ -434,23 +512,32 @@ def _face_features(mx: np.ndarray, my: np.ndarray, mat: np.ndarray, fac: np.ndar
         mat: ``(n,)`` material indices, updated in place.
         fac: ``(n,)`` multiplicative shading factors, updated in place.
         ident: The identity.
+        detail: photographic contrast: larger eyes in deep, shaded sockets, a lash
+            line, thicker brows.
     """
     ax = np.abs(mx)
+    eye_k, brow_k = (1.2, 1.6) if detail else (1.0, 1.0)
     if ident['beard']:
         np.copyto(mat, _M_BEARD, where=(my < ident['nose_y'] - 0.12) & (ax < 0.62))
     # Eyes: a slightly darker socket, a dark upper lid line, sclera, iris and pupil.
     erx, ery = ident['eye_radii']
+    erx, ery = erx * eye_k, ery * eye_k
     dy = my - ident['eye_y']
     dx = ax - ident['eye_x']
     e = (dx * (1.0 / erx)) ** 2 + (dy * (1.0 / ery)) ** 2
-    np.multiply(fac, 0.9, out=fac, where=(e < 3.0))
-    np.copyto(mat, _M_LID, where=(e < 1.6) & (dy > 0.0))
+    if detail:  # a socket shaded from the brow down, darkest next to the nose
+        sock = (dx * (1.0 / (1.7 * erx))) ** 2 + ((dy - 0.6 * ery) * (1.0 / (3.2 * ery))) ** 2
+        np.multiply(fac, 0.68 + 0.32 * np.minimum(sock, 1.0), out=fac, where=sock < 1.0)
+        np.copyto(mat, _M_LID, where=(e < 2.2) & (dy > 0.2 * ery))
+    else:
+        np.multiply(fac, 0.9, out=fac, where=(e < 3.0))
+        np.copyto(mat, _M_LID, where=(e < 1.6) & (dy > 0.0))
     white = e < 1.0
     np.copyto(mat, _M_WHITE, where=white)
     gx, gy = ident['gaze']
     dxi = np.where(mx > 0, dx, -dx) - gx  # the same gaze for both eyes in model x
     r2 = dxi * dxi + (dy - gy) ** 2
-    ir2 = ident['iris_radius'] ** 2
+    ir2 = (ident['iris_radius'] * eye_k) ** 2
     np.copyto(mat, _M_IRIS, where=white & (r2 < ir2))
     np.copyto(mat, _M_PUPIL, where=white & (r2 < 0.2 * ir2))
     # Brows.
@@ -458,7 +545,7 @@ def _face_features(mx: np.ndarray, my: np.ndarray, mat: np.ndarray, fac: np.ndar
     bx = (ax - ident['brow_x']) * (1.0 / half)
     brow = (np.abs(bx) < 1.0) & (
         np.abs(my - ident['brow_y'] + ident['brow_arch'] * bx * bx)
-        < 0.5 * ident['brow_thickness'] * (1.0 - 0.4 * bx))
+        < 0.5 * brow_k * ident['brow_thickness'] * (1.0 - 0.4 * bx))
     np.copyto(mat, _M_BROW, where=brow)
     # Mouth: lips and the dark line between them.
     mw, mh = ident['mouth_radii']
@@ -471,7 +558,7 @@ def _face_features(mx: np.ndarray, my: np.ndarray, mat: np.ndarray, fac: np.ndar
 def render_head_layer(identity: dict[str, Any], rotation: Rotation,
                       size: int | tuple[int, int], light: Sequence[float] | np.ndarray,
                       *, scale: float = 0.6, offset: tuple[float, float] = (0.0, 0.0),
-                      ambient: float = 0.4) -> HeadLayer:
+                      ambient: float = 0.4, detail: bool = False) -> HeadLayer:
     """Renders one head (and its neck) without background, for compositing.
 
     The head centre (model origin) projects to the image centre plus ``offset``. The
@@ -488,6 +575,9 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
         scale: Head height as a fraction of the image height.
         offset: ``(dx, dy)`` offset of the head centre in pixels (x right, y down).
         ambient: Ambient light fraction in [0, 1]; the rest is Lambertian.
+        detail: photographic details: deep, shaded eye sockets with larger eyes and a
+            lash line, thicker brows, a specular sheen on the skin and a fine skin
+            texture (``False``: the original flat look).
 
     Returns:
         The rendered :class:`HeadLayer`.
@@ -567,7 +657,7 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
     if len(idx):
         sub_mat, sub_fac = mat[idx], fac[idx]
         fx, fy = mx[idx], my[idx]
-        _face_features(fx, fy, sub_mat, sub_fac, identity)
+        _face_features(fx, fy, sub_mat, sub_fac, identity, detail)
         mat[idx] = sub_mat
         fac[idx] = sub_fac
         if identity['blush'] > 0:
@@ -590,12 +680,26 @@ def render_head_layer(identity: dict[str, Any], rotation: Rotation,
                 loc[1] ** 2 + loc[2] ** 2 < 0.35)
             fac[idx[concha]] *= 0.72
 
+    spec = None
+    if detail:
+        skin = mat <= _M_NECK  # skin, nose, ears, neck (materials 0-3)
+        # Fine skin texture, then Blinn-Phong sheen: half vector of light and view.
+        fac[skin] *= 1.0 + 0.035 * (np.sin(37.0 * mx[skin] + 11.0 * my[skin])
+                                    * np.sin(29.0 * my[skin] - 13.0 * mz[skin]))
+        vm = rot[2]  # the view direction (camera +z) in the model frame
+        hv = [lm[i] * ln + vm[i] for i in range(3)]
+        hn = 1.0 / (math.sqrt(_dot(hv, hv)) + 1e-12)
+        nh = (nx * (hv[0] * hn) + ny * (hv[1] * hn) + nz * (hv[2] * hn)) * inv_n
+        spec = np.where(skin, np.maximum(nh, 0.0) ** 24, 0.0).astype(np.float32)
+        spec *= np.float32(0.22 * (1.0 - ambient))
     # Colour = albedo(material) * shading, written channel by channel.
     pal = _palette(identity)
     planes = []
     for ch in range(3):
         col = pal[ch].take(mat)
         col *= fac
+        if spec is not None:
+            col += spec
         if blush is not None and ch < 2:
             col[blush[0]] *= blush[1]
         plane = np.zeros(h * w, np.float32)
@@ -660,6 +764,60 @@ def random_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return np.clip(img, 0.0, 1.0, out=img)
 
 
+def _muted_color(rng: np.random.Generator) -> np.ndarray:
+    """A colour of everyday scenes: mostly low saturation, any brightness."""
+    sat = float(rng.uniform(0.0, 1.0)) ** 2 * 0.7
+    return float(rng.uniform(0.08, 0.95)) * ((1.0 - sat) + sat * rng.random(3))
+
+
+def natural_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Draws a background like a photograph's: muted colours, texture, defocused clutter.
+
+    Two muted colours mixed by multi-scale value noise (walls, foliage, fabric), then up
+    to eight rectangles, bars and discs in further muted colours (furniture, windows,
+    other people), all blurred by a random defocus; sometimes a vertical brightness
+    gradient (a light source above).
+
+    Args:
+        rng: Source of randomness.
+        h: Height in pixels.
+        w: Width in pixels.
+
+    Returns:
+        ``(h, w, 3)`` float32 BGR image in [0, 1].
+    """
+    noise = np.zeros((h, w), np.float32)
+    amp, total = 1.0, 0.0
+    for k in (3, 6, 12, 24):
+        if k > max(h, w) // 2:
+            break
+        small = rng.random((k, k)).astype(np.float32)
+        noise += amp * cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        total += amp
+        amp *= float(rng.uniform(0.3, 0.8))
+    noise /= total
+    c1, c2 = _muted_color(rng).astype(np.float32), _muted_color(rng).astype(np.float32)
+    img = c1 + noise[..., None] * (c2 - c1)
+    for _ in range(int(rng.integers(0, 9))):
+        col = tuple(float(v) for v in _muted_color(rng))
+        x0, x1 = (int(v) for v in rng.integers(-w // 4, w + w // 4, 2))
+        y0, y1 = (int(v) for v in rng.integers(-h // 4, h + h // 4, 2))
+        shape = rng.random()
+        if shape < 0.5:
+            cv2.rectangle(img, (x0, y0), (x1, y1), col, -1)
+        elif shape < 0.8:
+            cv2.line(img, (x0, y0), (x1, y1), col, int(rng.integers(1, max(2, w // 8))))
+        else:
+            cv2.circle(img, (x0, y0), int(rng.integers(2, max(3, min(h, w) // 3))), col, -1)
+    if rng.random() < 0.4:
+        img *= np.linspace(float(rng.uniform(0.9, 1.3)), float(rng.uniform(0.5, 1.0)), h,
+                           dtype=np.float32)[:, None, None]
+    sigma = float(rng.uniform(0.0, 2.5)) * min(h, w) / 64.0
+    if sigma > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    return np.clip(img, 0.0, 1.0, out=img)
+
+
 def random_light(rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """Draws a light direction (camera frame, toward the viewer's hemisphere) and ambient.
 
@@ -671,6 +829,9 @@ def random_light(rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """
     v = np.array([rng.uniform(-1.0, 1.0), rng.uniform(-0.6, 1.0), rng.uniform(0.3, 1.2)])
     return v / np.linalg.norm(v), float(rng.uniform(0.25, 0.6))
+
+
+_BACKGROUNDS = {'synthetic': random_background, 'natural': natural_background}
 
 
 def mask_to_bbox(mask: np.ndarray) -> np.ndarray:
@@ -695,7 +856,8 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
                 light: Sequence[float] | np.ndarray | None = None,
                 ambient: float | None = None, jitter: float = 0.05,
                 blur_prob: float = 0.3, noise_prob: float = 0.5, tint: float = 0.1,
-                ) -> tuple[np.ndarray, np.ndarray]:
+                bbox_source: str = 'head', background_style: str = 'synthetic',
+                face_detail: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Renders a head crop at a known rotation.
 
     The output is a deterministic function of the arguments and of the state of
@@ -708,7 +870,8 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
         size: Side of the square crop in pixels.
         rng: Generator (or seed) for the per-call variation; ``None`` uses fresh entropy.
         scale: Head height as a fraction of the crop side.
-        background: ``None`` for :func:`random_background`, a BGR colour in [0, 1] or an
+        background: ``None`` for a random one (see ``background_style``), a BGR colour
+            in [0, 1] or an
             ``(size, size, 3)`` float image in [0, 1] (uint8 images are rescaled).
         light: Light direction in the camera frame; ``None`` draws one.
         ambient: Ambient fraction; ``None`` draws one (with ``light=None``) or uses 0.4.
@@ -717,11 +880,25 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
         blur_prob: Probability of a random Gaussian blur.
         noise_prob: Probability of additive (grey) pixel noise.
         tint: Maximum per-channel colour cast of the light (relative). 0 disables.
+        bbox_source: ``'head'``: the box of the visible head (neck excluded);
+            ``'landmarks'``: the box of the projected :func:`face_landmarks` (brows to
+            chin, both cheeks' contours; as AFLW2000's ``pt3d_68`` box), which may reach
+            beyond the image.
+        background_style: the random background: ``'synthetic'``
+            (:func:`random_background`, saturated gradients and shapes) or ``'natural'``
+            (:func:`natural_background`, muted, textured, defocused).
+        face_detail: photographic face details (see :func:`render_head_layer`).
 
     Returns:
         ``(img, bbox)``: ``(size, size, 3)`` uint8 BGR image and ``(4,)`` float32
-        ``[x1, y1, x2, y2]`` box of the visible head (neck excluded) in pixels.
+        ``[x1, y1, x2, y2]`` box in pixels (see ``bbox_source``).
     """
+    if bbox_source not in ('head', 'landmarks'):
+        raise ValueError(f"render_head: bbox_source must be 'head' or 'landmarks', "
+                         f'got {bbox_source!r}')
+    if background_style not in _BACKGROUNDS:
+        raise ValueError(f'render_head: background_style must be one of '
+                         f'{tuple(_BACKGROUNDS)}, got {background_style!r}')
     if not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
     if light is None:
@@ -735,9 +912,9 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
         offset = (float(jx) * size, float(jy) * size)
         scale = scale * (1.0 + float(js))
     layer = render_head_layer(identity, rotation, size, light, scale=scale, offset=offset,
-                              ambient=ambient)
+                              ambient=ambient, detail=face_detail)
     if background is None:
-        bg = random_background(rng, size, size)
+        bg = _BACKGROUNDS[background_style](rng, size, size)
     else:
         bg_arr = np.asarray(background)
         bg_arr = bg_arr.astype(np.float32) * np.float32(
@@ -758,4 +935,9 @@ def render_head(identity: dict[str, Any], rotation: Rotation, size: int = 128,
     if rng.random() < noise_prob:
         img = img + _luma_noise(rng, size, size, float(rng.uniform(0.005, 0.04)))
     np.clip(img, 0.0, 1.0, out=img)
-    return cv2.convertScaleAbs(img, alpha=255.0), mask_to_bbox(layer.head_mask)
+    if bbox_source == 'landmarks':
+        xy = project_points(face_landmarks(identity), rotation, size, scale, offset)
+        bbox = np.concatenate([xy.min(0), xy.max(0)]).astype(np.float32)
+    else:
+        bbox = mask_to_bbox(layer.head_mask)
+    return cv2.convertScaleAbs(img, alpha=255.0), bbox

@@ -6,8 +6,8 @@ from .detection import FilterHeads, LetterBox, PhotoMetricDistortion, RandomAffi
 from .formatting import PackHeadPoseInputs
 from .geometric import CropHead, RandomFlip
 from .loading import LoadImage
-from .photometric import GaussianBlur, GaussianNoise
+from .photometric import GaussianBlur, GaussianNoise, JPEGCompression, RandomGrayscale
 
-__all__ = ['CropHead', 'FilterHeads', 'GaussianBlur', 'GaussianNoise', 'LetterBox',
-           'LoadImage', 'PackHeadPoseInputs', 'PhotoMetricDistortion', 'RandomAffine',
-           'RandomFlip']
+__all__ = ['CropHead', 'FilterHeads', 'GaussianBlur', 'GaussianNoise', 'JPEGCompression',
+           'LetterBox', 'LoadImage', 'PackHeadPoseInputs', 'PhotoMetricDistortion',
+           'RandomAffine', 'RandomFlip', 'RandomGrayscale']

@@ -1,4 +1,4 @@
-"""Photometric transforms: Gaussian noise and Gaussian blur (RankPose's augmentations)."""
+"""Photometric transforms: Gaussian noise and blur (RankPose's augmentations), greyscale, JPEG."""
 
 from typing import Sequence
 
@@ -98,3 +98,57 @@ class GaussianBlur(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(prob={self.prob}, sigma_range={self.sigma_range})'
+
+
+@TRANSFORMS.register_module()
+class RandomGrayscale(BaseTransform):
+    """Turns the image into greyscale (three equal BGR channels) with probability ``prob``.
+
+    Some photographs are black and white; a model trained on rendered colour images
+    should not read the pose from colour alone.
+
+    Args:
+        prob: probability of applying.
+    """
+
+    def __init__(self, prob: float = 0.1):
+        self.prob = prob
+
+    def transform(self, results: dict) -> dict:
+        if np.random.rand() < self.prob:
+            results['img'] = cv2.cvtColor(cv2.cvtColor(results['img'], cv2.COLOR_BGR2GRAY),
+                                          cv2.COLOR_GRAY2BGR)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(prob={self.prob})'
+
+
+@TRANSFORMS.register_module()
+class JPEGCompression(BaseTransform):
+    """Encodes and decodes the image as a JPEG of random quality with probability ``prob``.
+
+    Args:
+        prob: probability of applying.
+        quality_range: range of the JPEG quality (1-100), drawn uniformly.
+    """
+
+    def __init__(self, prob: float = 0.5, quality_range: Sequence[int] = (20, 90)):
+        if not 1 <= quality_range[0] <= quality_range[1] <= 100:
+            raise ValueError('JPEGCompression: quality_range must satisfy 1 <= lo <= hi <= '
+                             f'100, got {quality_range!r}')
+        self.prob = prob
+        self.quality_range = tuple(int(q) for q in quality_range)
+
+    def transform(self, results: dict) -> dict:
+        if np.random.rand() >= self.prob:
+            return results
+        quality = int(np.random.randint(self.quality_range[0], self.quality_range[1] + 1))
+        ok, buf = cv2.imencode('.jpg', results['img'], [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise RuntimeError(f'JPEGCompression: cv2.imencode failed at quality {quality}')
+        results['img'] = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(prob={self.prob}, quality_range={self.quality_range})'

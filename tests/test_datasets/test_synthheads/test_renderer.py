@@ -216,3 +216,75 @@ def test_render_head_layer_offset_and_rectangular_size(identity):
     assert a.bgr.shape == (80, 120, 3) and a.alpha.shape == (80, 120)
     np.testing.assert_allclose(mask_to_bbox(b.head_mask),
                                mask_to_bbox(a.head_mask) + np.float32([10, -6, 10, -6]), atol=1)
+
+
+def test_face_landmarks_lie_on_the_face_and_follow_the_rotation(identity):
+    from headpose.datasets.synthheads.renderer import face_landmarks, project_points
+    pts = face_landmarks(identity)
+    assert pts.shape == (40, 3)
+    contour, brows = pts[:17], pts[17:27]
+    # Brows above the eyes above the chin; the nose tip is the most forward point.
+    assert brows[:, 1].min() > identity['eye_y'] > contour[:, 1].min()
+    assert np.argmax(pts[:, 2]) == 31
+    np.testing.assert_allclose(contour[8, 0], 0.0, atol=1e-9)  # the chin on the midline
+    np.testing.assert_allclose(pts[:17, 0], -pts[16::-1, 0], atol=1e-9)  # symmetric
+    # Projection: the frontal nose tip lands in the middle column, below the centre,
+    # and moves as the toolbox convention says (yaw > 0: image left; pitch > 0: up).
+    xy0 = project_points(pts, rot(), SIZE, 0.6)
+    assert abs(xy0[31, 0] - SIZE / 2) < 1e-6 and xy0[31, 1] > SIZE / 2
+    assert project_points(pts, rot(yaw=30), SIZE, 0.6)[31, 0] < xy0[31, 0] - 5
+    assert project_points(pts, rot(pitch=25), SIZE, 0.6)[31, 1] < xy0[31, 1] - 3
+    # The projected nose tip is where the renderer draws the nose (a green blob).
+    marked = dict(identity, nose_color=(0.0, 1.0, 0.0), skin_color=(0.6, 0.6, 0.6),
+                  ear_color=(0.6, 0.6, 0.6), lip_color=(0.6, 0.6, 0.6), beard=False)
+    for r in (rot(), rot(yaw=40, pitch=-15, roll=10)):
+        img, _ = render_head(marked, r, SIZE, rng=0, **CLEAN)
+        x, y = project_points(face_landmarks(marked), r, SIZE, 0.6)[31]
+        b, g, rr = (int(v) for v in img[int(y), int(x)])
+        assert g > 80 and b < 30 and rr < 30, (x, y, img[int(y), int(x)])
+
+
+def test_landmark_box_spans_brows_to_chin(identity):
+    from headpose.datasets.synthheads.renderer import face_landmarks, project_points
+    _, head = render_head(identity, rot(), SIZE, rng=0, **CLEAN)
+    _, box = render_head(identity, rot(), SIZE, rng=0, bbox_source='landmarks', **CLEAN)
+    xy = project_points(face_landmarks(identity), rot(), SIZE, 0.6)
+    np.testing.assert_allclose(box, np.concatenate([xy.min(0), xy.max(0)]), atol=1e-4)
+    # Inside the head box, which also holds the skull above the brows (and the ears).
+    assert head[0] <= box[0] and box[2] <= head[2] and box[3] <= head[3] + 1
+    assert box[1] - head[1] > 0.25 * (head[3] - head[1])
+    # The jitter moves the image and the box together.
+    img_j, box_j = render_head(identity, rot(), SIZE, rng=5, bbox_source='landmarks',
+                               jitter=0.1, background=BLACK)
+    assert not np.allclose(box_j, box)
+    with pytest.raises(ValueError, match='bbox_source'):
+        render_head(identity, rot(), SIZE, rng=0, bbox_source='face')
+
+
+def test_natural_background_and_face_detail(identity):
+    from headpose.datasets.synthheads.renderer import natural_background
+    bg = natural_background(np.random.default_rng(0), 48, 64)
+    assert bg.shape == (48, 64, 3) and bg.dtype == np.float32
+    assert 0.0 <= bg.min() and bg.max() <= 1.0
+    np.testing.assert_array_equal(bg, natural_background(np.random.default_rng(0), 48, 64))
+    # Muted: the mean saturation (max - min channel) is well below random_background's.
+    sat = [np.mean([np.ptp(f(np.random.default_rng(s), 32, 32), axis=2).mean()
+                    for s in range(20)]) for f in (natural_background, random_background)]
+    assert sat[0] < 0.6 * sat[1], sat
+    img, _ = render_head(identity, rot(), SIZE, rng=1, background_style='natural')
+    np.testing.assert_array_equal(
+        img, render_head(identity, rot(), SIZE, rng=1, background_style='natural')[0])
+    with pytest.raises(ValueError, match='background_style'):
+        render_head(identity, rot(), SIZE, rng=0, background_style='photo')
+    # Face detail darkens the eye sockets: the region around the eyes gets darker.
+    lit = dict(CLEAN, light=(0.3, 0.4, 1.0), ambient=0.4)
+    flat = render_head_layer(identity, rot(), SIZE, (0.3, 0.4, 1.0), ambient=0.4)
+    deep = render_head_layer(identity, rot(), SIZE, (0.3, 0.4, 1.0), ambient=0.4, detail=True)
+    assert flat.alpha.sum() == deep.alpha.sum()  # same geometry
+    ppu = 0.6 * SIZE / 2.2
+    ey = int(SIZE / 2 - identity['eye_y'] * ppu)
+    ex = int(SIZE / 2 + identity['eye_x'] * ppu)
+    band = (slice(ey - 4, ey + 4), slice(ex - 6, ex + 7))
+    assert deep.bgr[band].mean() < 0.9 * flat.bgr[band].mean()
+    assert render_head(identity, rot(), SIZE, rng=0, face_detail=True, **lit)[0].shape == (
+        SIZE, SIZE, 3)

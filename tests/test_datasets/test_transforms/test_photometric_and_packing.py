@@ -118,3 +118,27 @@ def test_pack_chw_layout_and_meta_copies(shape):
     np.testing.assert_array_equal(meta_bbox, bbox)
     meta_bbox[0] = 99  # the sample's meta data never aliases the pipeline's arrays
     assert bbox[0] == 1.0
+
+
+def test_random_grayscale():
+    from headpose.datasets.transforms import RandomGrayscale
+    img = (np.random.default_rng(0).random((20, 30, 3)) * 255).astype(np.uint8)
+    out = RandomGrayscale(prob=1.0)(dict(img=img.copy()))['img']
+    assert out.shape == img.shape and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[..., 0], out[..., 1])
+    np.testing.assert_array_equal(out[..., 0], cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
+    assert RandomGrayscale(prob=0.0)(dict(img=img))['img'] is img
+
+
+def test_jpeg_compression():
+    from headpose.datasets.transforms import JPEGCompression
+    rng = np.random.default_rng(1)
+    img = cv2.GaussianBlur((rng.random((64, 64, 3)) * 255).astype(np.uint8), (0, 0), 2)
+    np.random.seed(0)
+    low = JPEGCompression(prob=1.0, quality_range=(5, 5))(dict(img=img))['img']
+    high = JPEGCompression(prob=1.0, quality_range=(95, 95))(dict(img=img))['img']
+    assert low.shape == img.shape and low.dtype == np.uint8
+    err = [np.abs(x.astype(int) - img).mean() for x in (low, high)]
+    assert 0 < err[1] < err[0]  # lossy, and more so at low quality
+    with pytest.raises(ValueError, match='quality_range'):
+        JPEGCompression(quality_range=(0, 50))
