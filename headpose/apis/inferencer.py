@@ -44,6 +44,10 @@ VIDEO_CSV_HEADER = ['frame', 'time_s', 'track', 'x1', 'y1', 'x2', 'y2', 'score',
 #: The folder of the ``headpose`` package (``headpose/.mim`` is in it when installed).
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+#: Head crops of a top-down model go through it at least this many at a time (all the
+#: heads of a frame at once, as ``inference_topdown`` does by default).
+MIN_CROP_BATCH = 32
+
 ConfigType = Union[str, os.PathLike, Config]
 InputsType = Union[str, os.PathLike, int, np.ndarray, Sequence[Union[str, os.PathLike,
                                                                      np.ndarray]]]
@@ -442,7 +446,8 @@ class HeadPoseInferencer:
             inputs: an image path, a folder of images, a video file path (one result a
                 frame), a webcam index (``int``), a BGR/BGRA/grayscale ``uint8`` array,
                 an ``(N, H, W, 3)`` array, or a list of paths and arrays.
-            batch_size: images (and, for top-down models, head crops) per forward pass.
+            batch_size: images per forward pass; a top-down model's head crops go
+                through it ``batch_size`` at a time, at least ``MIN_CROP_BATCH`` (32).
             return_vis: also return the drawn images.
             out_dir: where to write ``vis/`` (drawn images as ``.jpg``, under their
                 names relative to the input folder or to the common folder of a list's
@@ -623,7 +628,8 @@ class HeadPoseInferencer:
         if self.detector is not None:
             with _Threshold(self.detector, score_thr):
                 bboxes = [self.detector(img, key) for img, key in zip(images, keys)]
-        return inference_model(self.model, images, bboxes=bboxes, batch_size=batch_size)
+        return inference_model(self.model, images, bboxes=bboxes,
+                               batch_size=max(batch_size, MIN_CROP_BATCH))
 
     @staticmethod
     def _smooth(sample, smoother: RotationSmoother, full_range: bool) -> np.ndarray:
