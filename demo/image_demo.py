@@ -1,5 +1,8 @@
 """Estimate head poses in an image or a folder of images; write drawings and a JSON of results.
 
+A command line over :class:`headpose.apis.HeadPoseInferencer`; CONFIG may also be a
+config name (``r18_arccos_synthheads``) or a model name of ``model-index.yml``.
+
 Examples::
 
     # one face crop (the whole image is the head), quick-start model
@@ -28,18 +31,13 @@ if any image failed or (unless ``--allow-empty``) had no head, 2 for a bad setup
 """
 
 import argparse
-import json
-import os
 import os.path as osp
 import sys
 from typing import List, Optional
 
-import cv2
-from tqdm import tqdm
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff', '.pgm', '.ppm')
+from headpose.apis.inferencer import IMAGE_EXTENSIONS, list_images  # noqa: E402, F401
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -51,7 +49,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                'Multitask-Net). Without one, a top-down model takes the whole image as '
                'the head.')
     parser.add_argument('input', help='an image file or a folder of images')
-    parser.add_argument('config', help='model config file')
+    parser.add_argument('config', help='model config file, config name or model name')
     parser.add_argument('checkpoint', help='model checkpoint (.pth) or exported model (.onnx)')
     parser.add_argument('--detector', help='head detector for a top-down model: haar, '
                         'file:PATH or CONFIG.py:CKPT')
@@ -60,7 +58,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0, ...')
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='smallest detection score kept (Multitask-Net and detectors)')
-    parser.add_argument('--batch-size', type=int, default=32, help='head crops per forward pass')
+    parser.add_argument('--batch-size', type=int, default=32,
+                        help='images (and head crops) per forward pass')
     parser.add_argument('--recursive', action='store_true', help='also read sub-folders')
     parser.add_argument('--no-cube', action='store_true', help='draw the axes only')
     parser.add_argument('--no-vis', action='store_true', help='write results.json only')
@@ -69,86 +68,27 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def list_images(path: str, recursive: bool = False) -> List[str]:
-    """The image files of ``path`` (itself if a file), sorted."""
-    if osp.isfile(path):
-        return [path]
-    if not osp.isdir(path):
-        raise FileNotFoundError(f'input not found: {path}')
-    found = []
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        found += [osp.join(root, f) for f in sorted(files)
-                  if f.lower().endswith(IMAGE_EXTENSIONS)]
-        if not recursive:
-            break
-    return found
-
-
-def build(args: argparse.Namespace):
-    """The model and detector of the arguments (errors are setup errors)."""
-    from headpose.apis import build_detector, init_model, is_topdown
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    detector = None
-    if args.detector:
-        if not is_topdown(model):
-            raise ValueError(f'{type(model).__name__} finds the heads itself: drop --detector')
-        detector = build_detector(args.detector, device=args.device)
-        if hasattr(detector, 'score_thr'):
-            detector.score_thr = args.score_thr
-    return model, detector
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the demo; returns the exit status (0 all fine, 1 some image failed, 2 setup)."""
     args = parse_args(argv)
-    try:  # checked before the heavy imports, so that a typo fails at once
+    from headpose.apis import HeadPoseInferencer
+    try:  # setup errors: clear message, exit 2
         files = list_images(args.input, args.recursive)
-        for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'{what} file not found: {path}')
-    except FileNotFoundError as err:
+        if not files:
+            raise FileNotFoundError(f'no image files ({", ".join(IMAGE_EXTENSIONS)}) in '
+                                    f'{args.input}')
+        inferencer = HeadPoseInferencer(args.config, args.checkpoint, device=args.device,
+                                        detector=args.detector)
+    except Exception as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    if not files:
-        print(f'error: no image files ({", ".join(IMAGE_EXTENSIONS)}) in {args.input}',
-              file=sys.stderr)
-        return 2
-    from headpose.apis import inference_model, is_topdown, result_to_dicts
-    from headpose.visualization import HeadPoseVisualizer
-    try:
-        model, detector = build(args)
-    except Exception as err:  # setup errors: clear message, exit 2
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    vis_dir = osp.join(args.out_dir, 'vis')
-    os.makedirs(vis_dir if not args.no_vis else args.out_dir, exist_ok=True)
-    visualizer = HeadPoseVisualizer(name=f'image_demo_{id(args)}', draw_cube=not args.no_cube)
-    base = args.input if osp.isdir(args.input) else osp.dirname(args.input)
-    kwargs = dict(detector=detector) if is_topdown(model) else dict(score_thr=args.score_thr)
-    results, failed, empty = [], [], []
-    for path in tqdm(files, desc='images', unit='img', disable=len(files) == 1):
-        rel = osp.relpath(path, base) if base else osp.basename(path)
-        try:
-            sample = inference_model(model, path, **kwargs)
-            heads = result_to_dicts(sample)
-            h, w = sample.ori_shape
-            results.append(dict(file=rel, height=int(h), width=int(w), heads=heads))
-            if not heads:
-                empty.append(rel)
-            if not args.no_vis:
-                img = cv2.imread(path, cv2.IMREAD_COLOR)
-                drawn = visualizer.draw_sample(img, sample)
-                out = osp.join(vis_dir, osp.splitext(rel)[0] + '.jpg')
-                os.makedirs(osp.dirname(out), exist_ok=True)
-                if not cv2.imwrite(out, drawn):
-                    raise IOError(f'cannot write {out}')
-        except Exception as err:  # report, keep going
-            failed.append(dict(file=rel, error=f'{type(err).__name__}: {err}'))
-    out_json = osp.join(args.out_dir, 'results.json')
-    with open(out_json, 'w', encoding='utf-8') as f:
-        json.dump(dict(config=args.config, checkpoint=args.checkpoint, detector=args.detector,
-                       results=results, failed=failed, no_heads=empty), f, indent=1)
+    result = inferencer(args.input, batch_size=args.batch_size, out_dir=args.out_dir,
+                        no_save_vis=args.no_vis, score_thr=args.score_thr,
+                        draw_cube=not args.no_cube, recursive=args.recursive,
+                        skip_failed=True, show_progress=len(files) > 1)
+    results, failed = result['predictions'], result['failed']
+    empty = [r['file'] for r in results if not r['heads']]
+    out_json, vis_dir = osp.join(args.out_dir, 'results.json'), osp.join(args.out_dir, 'vis')
     n_heads = sum(len(r['heads']) for r in results)
     print(f'{len(results)} of {len(files)} images done, {n_heads} heads; results: {out_json}'
           + ('' if args.no_vis else f', drawings: {vis_dir}'))

@@ -1,5 +1,8 @@
 """Estimate head poses in a video file or a webcam stream; write a drawn video and a CSV.
 
+A command line over :meth:`headpose.apis.HeadPoseInferencer.stream`; CONFIG may also be a
+config name or a model name of ``model-index.yml``.
+
 Examples::
 
     python demo/video_demo.py clip.mp4 CONFIG CKPT --detector haar --smooth 0.6
@@ -29,20 +32,24 @@ import sys
 from typing import List, Optional
 
 import cv2
-import numpy as np
-from tqdm import tqdm
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-CSV_HEADER = ['frame', 'time_s', 'track', 'x1', 'y1', 'x2', 'y2', 'score', 'yaw', 'pitch',
-              'roll']
+from headpose.apis.inferencer import (  # noqa: E402, F401 - model_full_range: re-exported
+    VIDEO_CSV_HEADER,
+    VideoSink,
+    csv_rows,
+    model_full_range,
+)
+
+CSV_HEADER = VIDEO_CSV_HEADER
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('input', help='a video file, or a webcam index such as 0')
-    parser.add_argument('config', help='model config file')
+    parser.add_argument('config', help='model config file, config name or model name')
     parser.add_argument('checkpoint', help='model checkpoint (.pth) or exported model (.onnx)')
     parser.add_argument('--detector', help='head detector for a top-down model: haar, '
                         'file:PATH or CONFIG.py:CKPT (default: the whole frame is the head)')
@@ -59,140 +66,53 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def open_capture(source: str) -> tuple:
-    """Opens a video file or a webcam index; returns ``(capture, name, is_webcam)``.
-
-    Raises:
-        IOError: with a message that says which of the two failed and why it may have.
-    """
-    if source.isdigit():
-        cap = cv2.VideoCapture(int(source))
-        if not cap.isOpened():
-            cap.release()
-            raise IOError(f'cannot open webcam {source}: no camera at that index, or no '
-                          'permission to use it (on Linux, check /dev/video*)')
-        return cap, f'webcam{source}', True
-    if not osp.isfile(source):
-        raise IOError(f'video file not found: {source}')
-    cap = cv2.VideoCapture(source)
-    if not cap.isOpened():
-        cap.release()
-        raise IOError(f'cannot open video {source}: not a video, or a codec OpenCV lacks')
-    return cap, osp.splitext(osp.basename(source))[0], False
-
-
-def model_full_range(model) -> bool:
-    """Whether the model reports angles in the full-range Euler branch: its codec says."""
-    codec = getattr(model, 'pose_codec', None)
-    if codec is None:
-        raise ValueError(f'{type(model).__name__} has no pose_codec: cannot tell the Euler '
-                         'range of its angles')
-    return bool(codec.full_range)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the demo; returns the exit status (0 fine, 1 input failure, 2 setup error)."""
     args = parse_args(argv)
-    from headpose.apis import (
-        RotationSmoother,
-        build_detector,
-        inference_model,
-        inference_topdown,
-        init_model,
-        is_topdown,
-    )
-    from headpose.structures import matrix_to_euler
-    from headpose.visualization import HeadPoseVisualizer
+    from headpose.apis import HeadPoseInferencer
+    source = int(args.input) if args.input.isdigit() else args.input
     try:
-        model = init_model(args.config, args.checkpoint, device=args.device)
-        detector = None
-        if args.detector:
-            if not is_topdown(model):
-                raise ValueError(f'{type(model).__name__} finds heads itself: drop --detector')
-            detector = build_detector(args.detector, device=args.device)
-            if hasattr(detector, 'score_thr'):
-                detector.score_thr = args.score_thr
-        smoother = RotationSmoother(args.smooth) if args.smooth > 0 else None
+        inferencer = HeadPoseInferencer(args.config, args.checkpoint, device=args.device,
+                                        detector=args.detector)
     except Exception as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    try:
-        cap, name, webcam = open_capture(args.input)
-    except IOError as err:
+    try:  # the arguments are checked before the video is opened
+        stream = inferencer.stream(source, return_vis=True, score_thr=args.score_thr,
+                                   draw_cube=not args.no_cube, smooth=args.smooth,
+                                   max_frames=args.max_frames)
+    except IOError as err:  # the video or webcam
         print(f'error: {err}', file=sys.stderr)
         return 1
-    out_video = args.out_video or osp.join('outputs', 'video_demo', f'{name}.mp4')
+    except Exception as err:  # e.g. a smoothing momentum out of range
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    out_video = args.out_video or osp.join('outputs', 'video_demo', f'{stream.name}.mp4')
     out_csv = args.out_csv or osp.splitext(out_video)[0] + '.csv'
     for path in (out_video, out_csv):
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    fps = fps if fps and fps > 0 else 25.0
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if not webcam else 0
-    if args.max_frames:
-        total = min(total, args.max_frames) if total > 0 else args.max_frames
-    full_range = model_full_range(model)
-    visualizer = HeadPoseVisualizer(name=f'video_demo_{id(args)}', draw_cube=not args.no_cube)
-    writer, frames, heads, status = None, 0, 0, 0
-    bar = tqdm(total=total or None, desc=name, unit='frame')
+    writer, frames, heads, status = VideoSink(out_video, stream.fps), 0, 0, 0
     try:
         with open(out_csv, 'w', newline='', encoding='utf-8') as f:
             rows = csv.writer(f)
             rows.writerow(CSV_HEADER)
-            while args.max_frames is None or frames < args.max_frames:
-                ok, frame = cap.read()
-                if not ok or frame is None:
-                    break
-                if writer is None:
-                    h, w = frame.shape[:2]
-                    fourcc = cv2.VideoWriter_fourcc(*('XVID' if out_video.endswith('.avi')
-                                                      else 'mp4v'))
-                    writer = cv2.VideoWriter(out_video, fourcc, fps, (w, h))
-                    if not writer.isOpened():
-                        raise IOError(f'cannot write the video {out_video} (unknown extension '
-                                      'or codec; use .mp4 or .avi)')
-                if detector is not None:
-                    boxes = detector(frame, str(frames))
-                    sample = inference_topdown(model, frame, bboxes=boxes)
-                elif is_topdown(model):
-                    sample = inference_topdown(model, frame)
-                else:
-                    sample = inference_model(model, frame, score_thr=args.score_thr)
-                inst = sample.pred_instances
-                boxes = inst.bboxes.numpy().reshape(-1, 4)
-                rots = inst.rotations.numpy().reshape(-1, 3, 3).astype(np.float64)
-                tracks = np.arange(len(boxes))
-                if smoother is not None:
-                    rots, tracks = smoother.update(boxes, rots)
-                    inst.rotations = inst.rotations.new_tensor(rots)
-                    inst.poses = inst.poses.new_tensor(matrix_to_euler(rots, full_range))
-                poses = inst.poses.numpy().reshape(-1, 3)
-                t = round(frames / fps, 4)
-                for k in range(len(boxes)):
-                    rows.writerow([frames, t, int(tracks[k])]
-                                  + [round(float(v), 2) for v in boxes[k]]
-                                  + [round(float(inst.scores[k]), 5)]
-                                  + [round(float(v), 4) for v in poses[k]])
-                if len(boxes) == 0:
-                    rows.writerow([frames, t] + [''] * (len(CSV_HEADER) - 2))
-                drawn = visualizer.draw_sample(frame, sample)
-                writer.write(drawn)
+            for item in stream:
+                rows.writerows(csv_rows(item['prediction']))
+                writer.write(item['visualization'])
                 if args.show:
-                    cv2.imshow(name, drawn)
+                    cv2.imshow(stream.name, item['visualization'])
                     if cv2.waitKey(1) & 0xFF == ord('q'):
                         break
                 frames += 1
-                heads += len(boxes)
-                bar.update(1)
+                heads += len(item['prediction']['heads'])
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
     except Exception as err:
         print(f'error at frame {frames}: {type(err).__name__}: {err}', file=sys.stderr)
         status = 1
     finally:
-        bar.close()
-        cap.release()
-        if writer is not None:
-            writer.release()
+        stream.close()
+        writer.close()
         if args.show:
             cv2.destroyAllWindows()
     if frames == 0 and status == 0:
