@@ -53,8 +53,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('input', help='an image file or a folder of images')
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='model checkpoint (.pth) or exported model (.onnx)')
-    parser.add_argument('--detector', help='head detector for a top-down model: haar, '
-                        'file:PATH or CONFIG.py:CKPT')
+    parser.add_argument('--detector', help='head detector for a top-down model: blazeface, '
+                        'haar, auto (blazeface if installed, else haar), file:PATH or '
+                        'CONFIG.py:CKPT')
     parser.add_argument('--out-dir', default='outputs/image_demo',
                         help='where vis/ and results.json are written')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0, ...')

@@ -44,7 +44,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('input', help='a video file, or a webcam index such as 0')
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', help='model checkpoint (.pth) or exported model (.onnx)')
-    parser.add_argument('--detector', help='head detector for a top-down model: haar, '
+    parser.add_argument('--detector', help='head detector for a top-down model: blazeface, '
+                        'haar, auto (blazeface if installed, else haar), '
                         'file:PATH or CONFIG.py:CKPT (default: the whole frame is the head)')
     parser.add_argument('--out-video', help='drawn video (.mp4 or .avi)')
     parser.add_argument('--out-csv', help='per-frame CSV')
