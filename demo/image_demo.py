@@ -12,8 +12,8 @@ Examples::
     # a Multitask-Net finds the heads itself; an exported .onnx model works as CKPT too
     python demo/image_demo.py photos/ configs/multitask_net/CONFIG.py MT_CKPT
 
-Writes ``OUT_DIR/vis/<image>.jpg`` (boxes, head axes x red / y green / nose blue, cube
-and angles) and ``OUT_DIR/results.json``::
+Writes ``OUT_DIR/vis/<image>.jpg`` (boxes, head axes x red / y green / nose blue, angles;
+a thin cube with ``--cube``) and ``OUT_DIR/results.json``::
 
     {"config": ..., "checkpoint": ..., "detector": ...,
      "results": [{"file": "a.jpg", "height": h, "width": w,
@@ -63,7 +63,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='smallest detection score kept (Multitask-Net and detectors)')
     parser.add_argument('--batch-size', type=int, default=32, help='head crops per forward pass')
     parser.add_argument('--recursive', action='store_true', help='also read sub-folders')
-    parser.add_argument('--no-cube', action='store_true', help='draw the axes only')
+    parser.add_argument('--cube', action='store_true', help='also draw a thin cube per head')
+    parser.add_argument('--no-cube', action='store_true',
+                        help='no cube (the default; kept for old command lines)')
     parser.add_argument('--no-vis', action='store_true', help='write results.json only')
     parser.add_argument('--allow-empty', action='store_true',
                         help='an image with no head found is not a failure')
@@ -124,7 +126,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     vis_dir = osp.join(args.out_dir, 'vis')
     os.makedirs(vis_dir if not args.no_vis else args.out_dir, exist_ok=True)
-    visualizer = HeadPoseVisualizer(name=f'image_demo_{id(args)}', draw_cube=not args.no_cube)
+    visualizer = HeadPoseVisualizer(name=f'image_demo_{id(args)}',
+                                    draw_cube=args.cube and not args.no_cube)
     base = args.input if osp.isdir(args.input) else osp.dirname(args.input)
     kwargs = dict(detector=detector) if is_topdown(model) else dict(score_thr=args.score_thr)
     results, failed, empty = [], [], []

@@ -55,7 +55,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='temporal smoothing momentum in [0, 1) (0: off; e.g. 0.6)')
     parser.add_argument('--max-frames', type=int, default=None,
                         help='stop after this many frames (a webcam runs until then or Ctrl-C)')
-    parser.add_argument('--no-cube', action='store_true', help='draw the axes only')
+    parser.add_argument('--cube', action='store_true', help='also draw a thin cube per head')
+    parser.add_argument('--no-cube', action='store_true',
+                        help='no cube (the default; kept for old command lines)')
     parser.add_argument('--show', action='store_true', help='also show the frames (q quits)')
     return parser.parse_args(argv)
 
@@ -132,7 +134,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.max_frames:
         total = min(total, args.max_frames) if total > 0 else args.max_frames
     full_range = model_full_range(model)
-    visualizer = HeadPoseVisualizer(name=f'video_demo_{id(args)}', draw_cube=not args.no_cube)
+    visualizer = HeadPoseVisualizer(name=f'video_demo_{id(args)}',
+                                    draw_cube=args.cube and not args.no_cube)
     writer, frames, heads, status = None, 0, 0, 0
     bar = tqdm(total=total or None, desc=name, unit='frame')
     try:
