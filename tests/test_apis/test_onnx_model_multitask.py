@@ -82,7 +82,7 @@ def vector(tmp_path_factory):
     text = io.StringIO()
     with contextlib.redirect_stdout(text):
         status = tool.main([CONFIG, str(ckpt), '--out', str(out), '--dynamic',
-                            '--num-scenes', '3', '--check-images', *CMU_JPGS[:1],
+                            '--num-scenes', '2', '--check-images', *CMU_JPGS[:1],
                             '--cfg-options', 'model.test_cfg.flip_test=False'])
     return model, str(ckpt), str(out), (status, text.getvalue())
 
@@ -116,14 +116,14 @@ def test_init_model_and_inference_model(vector):
     config passed in can change the selection (``score_thr``) and the pose's anchors."""
     _, ckpt, out, _ = vector
     images = CMU_JPGS[1:2] + [np.random.default_rng(0).integers(0, 256, (90, 160, 3), np.uint8)]
-    for options in (None, {'model.head.bbox_head.test_cfg.score_thr': 0.5,
-                           'model.head.pose_head.test_anchors': 'responsible'}):
-        model = init_model(CONFIG, ckpt, cfg_options={**NO_FLIP, **(options or {})})
-        onnx_model = init_model(CONFIG, out, cfg_options=options)
-        assert isinstance(onnx_model, OnnxHeadPoseModel)
-        ref = inference_model(model, images)
-        got = inference_model(onnx_model, images)
-        _assert_same([r.pred_instances for r in ref], [g.pred_instances for g in got])
+    options = {'model.head.bbox_head.test_cfg.score_thr': 0.5,
+               'model.head.pose_head.test_anchors': 'responsible'}
+    model = init_model(CONFIG, ckpt, cfg_options={**NO_FLIP, **options})
+    onnx_model = init_model(CONFIG, out, cfg_options=options)
+    assert isinstance(onnx_model, OnnxHeadPoseModel)
+    ref = inference_model(model, images)
+    got = inference_model(onnx_model, images)
+    _assert_same([r.pred_instances for r in ref], [g.pred_instances for g in got])
     assert onnx_model.test_cfg['score_thr'] == 0.5 and onnx_model.test_anchors == 'responsible'
     assert all((r.pred_instances.scores >= 0.5).all() for r in got)
 
@@ -155,3 +155,35 @@ def test_compare_detections_reports_differences():
     assert stats['mismatch'] == ['image 1: PyTorch found 1 heads, ONNX Runtime 0']
     assert stats['box'] == pytest.approx(0.6, abs=1e-5)
     assert stats['angle'] == pytest.approx(0.02, abs=1e-4)
+
+
+def _load(rel):
+    spec = importlib.util.spec_from_file_location(osp.splitext(osp.basename(rel))[0],
+                                                  osp.join(REPO_ROOT, rel))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tools_test_and_image_demo_take_the_onnx_file(vector, tmp_path):
+    """``tools/test.py CONFIG x.onnx`` gives PyTorch's metrics; the image demo runs it."""
+    _, ckpt, out, _ = vector
+    options = ['test_dataloader.dataset.num_samples=2', 'test_dataloader.dataset.cache=False',
+               'test_evaluator.score_thr=0.5']
+    test_tool = _load('tools/test.py')
+    ref = test_tool.main([CONFIG, ckpt, '--work-dir', str(tmp_path / 'pt'), '--cfg-options',
+                          'model.test_cfg.flip_test=False', *options])
+    got = test_tool.main([CONFIG, out, '--work-dir', str(tmp_path / 'onnx'),
+                          '--cfg-options', *options])
+    assert set(ref) == set(got) and len(ref) > 1
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(value, abs=1e-4, nan_ok=True), key
+    with pytest.raises(SystemExit, match='--show/--show-dir cannot be used with the ONNX'):
+        test_tool.main([CONFIG, out, '--show-dir', str(tmp_path / 'vis')])
+
+    demo = _load('demo/image_demo.py')
+    image = CMU_JPGS[0] if CMU_JPGS else None
+    if image is None:
+        pytest.skip('no real sample image')
+    assert demo.main([image, CONFIG, out, '--out-dir', str(tmp_path / 'demo'), '--no-vis',
+                      '--score-thr', '0.5']) == 0
