@@ -187,3 +187,17 @@ def test_tools_test_and_image_demo_take_the_onnx_file(vector, tmp_path):
         pytest.skip('no real sample image')
     assert demo.main([image, CONFIG, out, '--out-dir', str(tmp_path / 'demo'), '--no-vis',
                       '--score-thr', '0.5']) == 0
+
+
+def test_tool_check_fails_with_the_differences(vector, monkeypatch, capsys):
+    """Beyond a tolerance, the check says which set, by how much, and returns 1."""
+    model, _, out, _ = vector
+    args = tool.parse_args([CONFIG, 'unused.pth', '--out', out, '--num-scenes', '1',
+                            '--check-images'])
+    monkeypatch.setattr(tool, 'BOX_TOLERANCE', 0.0)
+    monkeypatch.setattr(tool, 'TOLERANCE', 0.0)
+    assert tool.check_multitask(model, args) == 1
+    text = capsys.readouterr().out
+    assert 'PyTorch vs ONNX Runtime: FAILED' in text
+    assert 'SynthHeads scenes: boxes differ by' in text and '(limit 0.0)' in text
+    assert 'SynthHeads scenes: poses differ by' in text
