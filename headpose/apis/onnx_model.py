@@ -190,8 +190,8 @@ def export_onnx(model: nn.Module, out_file: str, input_size: Optional[Tuple[int,
     Args:
         model: a model from :func:`~headpose.apis.init_model` (``model.cfg`` set).
         out_file: the ``.onnx`` file to write.
-        input_size: crop (width, height); default: the config's ``CropHead``; for a
-            Multitask-Net the letterboxed image's, default the config's ``LetterBox``.
+        input_size: crop (width, height); default: the config's ``CropHead``. A
+            Multitask-Net is exported at its ``LetterBox`` scale (another size is refused).
         batch_size: the batch size of the example input, and of the graph unless dynamic.
         dynamic: make the batch dimension dynamic.
         opset: the ONNX opset.
@@ -251,7 +251,12 @@ def _export_multitask(model: nn.Module, out_file: str, input_size: Optional[Tupl
                       batch_size: int, dynamic: bool, opset: int) -> None:
     """Writes a Multitask-Net's graph (see the module docstring) and its metadata."""
     cfg = model.cfg
-    w, h = input_size or letterbox_size_of(cfg)
+    w, h = letterbox_size_of(cfg)
+    if input_size is not None and tuple(input_size) != (w, h):
+        raise ValueError(f'a Multitask-Net is exported for the {w} x {h} images its test '
+                         f'pipeline letterboxes to (the config travels in the file and '
+                         f'prepares the inputs), not {input_size[0]} x {input_size[1]}; '
+                         'for another size use a config whose LetterBox has that scale')
     model = model.cpu().eval()
     if model.flip_test:
         model.head.check_flip_width(w)

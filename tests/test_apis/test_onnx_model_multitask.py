@@ -201,3 +201,8 @@ def test_tool_check_fails_with_the_differences(vector, monkeypatch, capsys):
     assert 'PyTorch vs ONNX Runtime: FAILED' in text
     assert 'SynthHeads scenes: boxes differ by' in text and '(limit 0.0)' in text
     assert 'SynthHeads scenes: poses differ by' in text
+
+
+def test_export_refuses_another_input_size(vector, tmp_path):
+    with pytest.raises(ValueError, match='letterboxes to .* not 160 x 160'):
+        export_onnx(vector[0], str(tmp_path / 'x.onnx'), input_size=(160, 160))

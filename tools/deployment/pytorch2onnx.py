@@ -63,8 +63,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='batch size of the graph (of the example input when --dynamic)')
     parser.add_argument('--dynamic', action='store_true', help='dynamic batch dimension')
     parser.add_argument('--input-size', type=int, nargs=2, metavar=('W', 'H'),
-                        help='crop size (default: the CropHead of the test pipeline); for a '
-                        'Multitask-Net the letterboxed image size (default: its LetterBox)')
+                        help='crop size (default: the CropHead of the test pipeline); a '
+                        'Multitask-Net is exported at its LetterBox scale')
     parser.add_argument('--opset', type=int, default=17, help='ONNX opset version')
     parser.add_argument('--check-images', nargs='*',
                         help='real images to compare on (default: the AFLW2000 samples; for a '
@@ -214,7 +214,7 @@ def check_multitask(model, args: argparse.Namespace) -> int:
     from headpose.apis import OnnxHeadPoseModel
     from headpose.apis.onnx_model import MultiTaskExportWrapper, letterbox_size_of
     onnx_model = OnnxHeadPoseModel(args.out)
-    w, h = tuple(args.input_size) if args.input_size else letterbox_size_of(model.cfg)
+    w, h = letterbox_size_of(model.cfg)
     batch = max(args.batch_size, 2 if args.dynamic else args.batch_size)
     x = np.random.default_rng(0).standard_normal((batch, 3, h, w)).astype(np.float32)
     with torch.no_grad():
