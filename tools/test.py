@@ -1,4 +1,8 @@
-"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out FILE] [--show-dir DIR]``."""
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out FILE] [--show-dir DIR]``.
+
+CHECKPOINT may be an ``.onnx`` file from ``tools/deployment/pytorch2onnx.py``: the test
+set then runs through ``OnnxHeadPoseModel`` (ONNX Runtime) and the config's evaluator.
+"""
 
 import argparse
 import os.path as osp
@@ -13,12 +17,13 @@ from headpose.utils.launch import (
     setup_run,
     tool_config,
 )
+from headpose.utils.malloc import apply_malloc_cfg
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a head pose model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file, or an exported .onnx model')
     parser.add_argument('--work-dir', help='the dir to save the evaluation log')
     parser.add_argument('--out', help='write one record per image (file, ground truth and '
                         'predicted yaw/pitch/roll) to this .json or .csv file')
@@ -61,10 +66,41 @@ def build_cfg(args: argparse.Namespace):
     return cfg
 
 
+def test_onnx(cfg, args: argparse.Namespace) -> dict:
+    """Evaluates an exported model on the config's test set with ONNX Runtime: the test
+    loop without a Runner (an ``OnnxHeadPoseModel`` is no ``nn.Module``)."""
+    unsupported = [flag for flag, on in (
+        ('--show/--show-dir', args.show or args.show_dir), ('--compile', args.compile),
+        ('--fuse-conv-bn/--channels-last', args.fuse_conv_bn or args.channels_last),
+        ('--launcher', args.launcher != 'none')) if on]
+    if unsupported:
+        raise SystemExit(f'error: {", ".join(unsupported)} cannot be used with the ONNX '
+                         f'model {args.checkpoint}')
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import init_default_scope
+
+    from headpose.apis import OnnxHeadPoseModel
+    init_default_scope(cfg.get('default_scope', 'headpose'))
+    model = OnnxHeadPoseModel(args.checkpoint, cfg)
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    evaluator = Evaluator(cfg.test_evaluator)
+    evaluator.dataset_meta = loader.dataset.metainfo
+    for data in loader:
+        evaluator.process(data_samples=model.test_step(data), data_batch=data)
+    metrics = evaluator.evaluate(len(loader.dataset))
+    print(f'{args.checkpoint} (ONNX Runtime): ' +
+          ', '.join(f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}'
+                    for k, v in metrics.items()))
+    return metrics
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
+    if args.checkpoint.endswith('.onnx'):
+        apply_malloc_cfg(cfg.get('env_cfg', {}).get('malloc_cfg'))
+        return test_onnx(cfg, args)
     setup_run(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     metrics = runner.test()

@@ -52,6 +52,49 @@ def tiny_multitask_cfg(widen: float = 0.125, representation: str = 'vector',
                                     box_channels=bridge, aggregate=aggregate)))
 
 
+def spread_multitask_outputs(model, inputs: torch.Tensor, box_std: float = 2.0,
+                             pose_std: float = 0.3,
+                             pose_angles: Sequence[float] = (60.0, -20.0, 15.0)) -> None:
+    """Gives a randomly initialised Multitask-Net outputs worth comparing, in place.
+
+    Untrained, the prediction convs output almost constants: no score passes the
+    threshold and the pose matrices are nearly zero (their SVD projection ill-posed).
+    This scales each prediction conv's weights so that, on ``inputs``, its outputs vary
+    with a standard deviation of ``box_std`` (box branch: spread scores and boxes, many
+    detections) or ``pose_std`` (pose branch, around the encoding of ``pose_angles``,
+    yaw, pitch, roll in degrees).
+
+    Args:
+        model: a ``MultiTaskNet``.
+        inputs: a preprocessed ``(N, 3, H, W)`` batch.
+        box_std: the spread of the box branch's raw outputs.
+        pose_std: the spread of the pose branch's raw outputs.
+        pose_angles: the pose the pose outputs vary around.
+    """
+    head = model.head
+    rotation = euler_to_matrix(torch.tensor([list(pose_angles)], dtype=torch.float32))
+    pose_bias = head.codec.encode(rotation.float())[0]
+    box_bias = torch.zeros(5 + head.bbox_head.num_classes)
+    box_bias[4] = -1.0  # objectness about 0.27 before the spread
+    outputs = []
+    convs = list(head.bbox_head.preds) + list(head.pose_head.preds)
+    hooks = [c.register_forward_hook(lambda mod, _, out: outputs.append((mod, out)))
+             for c in convs]
+    try:
+        with torch.no_grad():
+            head(model.extract_feat(inputs))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    with torch.no_grad():
+        for conv, out in outputs:
+            is_box = conv in list(head.bbox_head.preds)
+            spread = (out - conv.bias[None, :, None, None]).std().clamp(min=1e-12)
+            conv.weight.mul_((box_std if is_box else pose_std) / spread)
+            bias = box_bias if is_box else pose_bias
+            conv.bias.copy_(bias.repeat(conv.out_channels // len(bias)))
+
+
 def multihead_sample(boxes: Sequence[Sequence[float]], angles: Sequence[Sequence[float]],
                      img_shape: tuple = (64, 64),
                      metainfo: Optional[dict] = None) -> HeadPoseDataSample:
@@ -67,4 +110,5 @@ def multihead_sample(boxes: Sequence[Sequence[float]], angles: Sequence[Sequence
     return sample
 
 
-__all__ = ['TINY_ANCHORS', 'multihead_sample', 'pose_head_cfg', 'tiny_multitask_cfg']
+__all__ = ['TINY_ANCHORS', 'multihead_sample', 'pose_head_cfg', 'spread_multitask_outputs',
+           'tiny_multitask_cfg']

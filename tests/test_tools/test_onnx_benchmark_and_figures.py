@@ -1,4 +1,4 @@
-"""tools/analysis_tools/benchmark_onnx.py (a tiny run) and tools/misc/draw_convention_figures.py."""
+"""benchmark_onnx.py (a tiny run, both models) and tools/misc/draw_convention_figures.py."""
 
 import glob
 import importlib.util
@@ -21,12 +21,17 @@ def _load(rel):
 def test_benchmark_tiny_run(capsys):
     pytest.importorskip('onnxruntime', reason='onnxruntime is optional')
     bench = _load('tools/analysis_tools/benchmark_onnx.py')
+    multitask = osp.join(REPO_ROOT, 'configs', 'multitask_net', 'd53-w025_vector_synthheads.py')
     rows = bench.main(['--depths', '18', '--batch-sizes', '2', '--input-size', '32',
-                       '--threads', '1', '--min-iters', '1', '--min-seconds', '0'])
-    assert len(rows) == 1 and rows[0]['batch'] == 2
-    assert rows[0]['torch_ms'] > 0 and rows[0]['ort_ms'] > 0
+                       '--threads', '1', '--min-iters', '1', '--min-seconds', '0',
+                       '--warmup', '0', '--multitask-config', multitask,
+                       '--multitask-batch-sizes', '2'])
+    assert [(r['model'], r['batch']) for r in rows] == [('RankPose-r18', 2),
+                                                        ('Multitask-Net-d53 128x128', 2)]
+    assert all(r['torch_ms'] > 0 and r['ort_ms'] > 0 for r in rows)
     out = capsys.readouterr().out
-    assert '| RankPose-r18 | 2 |' in out and 'CPU:' in out
+    assert '| RankPose-r18 | 1 | 2 |' in out and 'CPU:' in out
+    assert '| Multitask-Net-d53 128x128 | 1 | 2 |' in out and "'mmap_max': 0" in out
 
 
 def test_convention_figures(tmp_path):

@@ -77,6 +77,18 @@ def test_tool_exports_and_checks_within_tolerance(ckpt, tmp_path, capsys):
         assert tool.rotation_angle_between(a.pred_instances.rotations.numpy(),
                                            b.pred_instances.rotations.numpy()).max() < TOLERANCE
 
+    # tools/test.py evaluates the .onnx file: PyTorch's metrics.
+    spec = importlib.util.spec_from_file_location(
+        'test_tool', osp.join(REPO_ROOT, 'tools', 'test.py'))
+    test_tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(test_tool)
+    options = ['--cfg-options', 'test_dataloader.dataset.num_samples=6']
+    ref = test_tool.main([CONFIG, ckpt, '--work-dir', str(tmp_path / 'pt'), *options])
+    got = test_tool.main([CONFIG, str(out), '--work-dir', str(tmp_path / 'onnx'), *options])
+    assert set(ref) == set(got)
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(value, abs=1e-3), key
+
 
 def test_tool_errors(tmp_path, capsys):
     assert tool.main([CONFIG, str(tmp_path / 'missing.pth'), '--out',

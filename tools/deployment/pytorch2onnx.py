@@ -1,4 +1,4 @@
-"""Export a top-down head-pose model to ONNX and check it against PyTorch.
+"""Export a head-pose model (top-down or Multitask-Net) to ONNX and check it against PyTorch.
 
 ``python tools/deployment/pytorch2onnx.py CONFIG CKPT [--out model.onnx] [--batch-size 1]
 [--dynamic] [--opset 17] [--check-images IMG ...] [--no-check]``
@@ -16,14 +16,29 @@ images``, default: the AFLW2000 samples in ../shared/data/real_samples when pres
 and the first items of the config's test set when it can be built) and prints the
 largest difference of the angles and the largest geodesic angle between the rotation
 matrices, in degrees. Exit status 1 if it is 0.01 degrees or more.
+
+A Multitask-Net (``MultiTaskNet``) is exported from the letterboxed, normalised image
+batch ``input`` ``(N, 3, H, W)`` float32 (H x W: the test pipeline's ``LetterBox``) to
+every anchor's ``boxes`` (decoded, in the letterboxed input's pixels), ``objectness``,
+``scores`` and ``pose_outputs`` (the codec's raw outputs, flip-merged for a flip-testing
+model); ``OnnxHeadPoseModel`` applies the thresholds, the NMS, the un-letterboxing and
+the pose decoding (SVD projection included) after the graph, with the PyTorch head's own
+functions. The check compares (1) the per-anchor outputs on random inputs and (2) the
+detections of PyTorch's ``test_step`` and ``OnnxHeadPoseModel.test_step`` on SynthHeads
+scenes (``--num-scenes``, rendered at ``--scene-size`` with the scene parameters of the
+config's test set when that is ``SynthHeadsScenesDataset``) and on real images
+(``--check-images``, default: the CMU Panoptic samples in ../shared/data/real_samples): the
+same heads after the same NMS, boxes within 0.5 pixels of the original image and angles
+(and rotations) within 0.01 degrees; exit status 1 otherwise.
 """
 
 import argparse
+import copy
 import glob
 import os
 import os.path as osp
 import sys
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -33,7 +48,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REAL_SAMPLES = osp.join(REPO, '..', 'shared', 'data', 'real_samples', 'aflw2000')
+REAL_SCENES = osp.join(REPO, '..', 'shared', 'data', 'real_samples', 'cmu_panoptic')
 TOLERANCE = 0.01  # degrees
+BOX_TOLERANCE = 0.5  # pixels of the original image (Multitask-Net)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,12 +63,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='batch size of the graph (of the example input when --dynamic)')
     parser.add_argument('--dynamic', action='store_true', help='dynamic batch dimension')
     parser.add_argument('--input-size', type=int, nargs=2, metavar=('W', 'H'),
-                        help='crop size (default: the CropHead of the test pipeline)')
+                        help='crop size (default: the CropHead of the test pipeline); a '
+                        'Multitask-Net is exported at its LetterBox scale')
     parser.add_argument('--opset', type=int, default=17, help='ONNX opset version')
     parser.add_argument('--check-images', nargs='*',
-                        help='real images to compare on (default: the AFLW2000 samples)')
+                        help='real images to compare on (default: the AFLW2000 samples; for a '
+                        'Multitask-Net the CMU Panoptic ones)')
     parser.add_argument('--num-dataset-items', type=int, default=8,
                         help='items of the config\'s test set to compare on (0: none)')
+    parser.add_argument('--num-scenes', type=int, default=4,
+                        help='Multitask-Net: SynthHeads scenes to compare on')
+    parser.add_argument('--scene-size', type=int, nargs=2, default=(192, 144),
+                        metavar=('W', 'H'), help='Multitask-Net: size of the rendered scenes '
+                        '(not square: the letterbox pads them)')
     parser.add_argument('--no-check', action='store_true', help='skip the comparison')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, e.g. model.backbone.depth=50')
@@ -118,10 +142,125 @@ def image_crops(cfg, paths: List[str]) -> Optional[np.ndarray]:
     return np.stack(crops)
 
 
+def scene_items(cfg, num: int, size: Sequence[int]) -> list:
+    """``num`` SynthHeads scenes of ``size`` (W, H) through the config's test pipeline
+    (scene parameters of its test set when that is ``SynthHeadsScenesDataset``)."""
+    from headpose.apis import get_test_pipeline
+    from headpose.registry import DATASETS
+    if num <= 0:
+        return []
+    ds_cfg = dict(cfg.test_dataloader.dataset) if 'test_dataloader' in cfg else {}
+    keys = ('num_heads', 'head_scale', 'yaw_range', 'pitch_range', 'roll_range',
+            'max_overlap')
+    scene = {k: ds_cfg[k] for k in keys if ds_cfg.get('type') == 'SynthHeadsScenesDataset'
+             and k in ds_cfg}
+    ds = DATASETS.build(dict(type='SynthHeadsScenesDataset', num_samples=num, seed=1,
+                             img_size=tuple(size), test_mode=True,
+                             pipeline=get_test_pipeline(cfg), **scene))
+    return [ds[i] for i in range(num)]
+
+
+def image_items(cfg, paths: List[str]) -> list:
+    """Real images through the config's test pipeline (Multitask-Net)."""
+    from headpose.apis import build_test_pipeline, load_image
+    pipeline = build_test_pipeline(cfg)
+    items = []
+    for p in paths:
+        img, _ = load_image(p)
+        items.append(pipeline(dict(img=img, img_path=p)))
+    return items
+
+
+def detect(model, items: list, batch_size: int) -> list:
+    """``pred_instances`` of each item by ``model.test_step`` (on copies of the samples)."""
+    out = []
+    for i in range(0, len(items), batch_size):
+        chunk = items[i:i + batch_size]
+        data = dict(inputs=[d['inputs'] for d in chunk],
+                    data_samples=[copy.deepcopy(d['data_samples']) for d in chunk])
+        with torch.no_grad():
+            out.extend(s.pred_instances for s in model.test_step(data))
+    return out
+
+
+def compare_detections(ref: list, got: list) -> dict:
+    """PyTorch's against ONNX Runtime's detections, image by image and head by head.
+
+    Returns:
+        ``heads`` (PyTorch's total), ``box`` (max |box difference|, pixels), ``angle``
+        and ``rotation`` (degrees), and ``mismatch``: messages for images where the two
+        found different numbers of heads.
+    """
+    stats = dict(heads=0, box=0.0, angle=0.0, rotation=0.0, mismatch=[])
+    for i, (a, b) in enumerate(zip(ref, got)):
+        stats['heads'] += len(a)
+        if len(a) != len(b):
+            stats['mismatch'].append(f'image {i}: PyTorch found {len(a)} heads, ONNX Runtime '
+                                     f'{len(b)}')
+            continue
+        if len(a) == 0:
+            continue
+        stats['box'] = max(stats['box'], float((a.bboxes.double() - b.bboxes.double())
+                                               .abs().max()))
+        d_angle, d_rot = compare((a.poses.numpy(), a.rotations.numpy()),
+                                 (b.poses.numpy(), b.rotations.numpy()))
+        stats['angle'] = max(stats['angle'], d_angle)
+        stats['rotation'] = max(stats['rotation'], d_rot)
+    return stats
+
+
+def check_multitask(model, args: argparse.Namespace) -> int:
+    """The Multitask-Net check (module docstring); returns the exit status."""
+    from headpose.apis import OnnxHeadPoseModel
+    from headpose.apis.onnx_model import MultiTaskExportWrapper, letterbox_size_of
+    onnx_model = OnnxHeadPoseModel(args.out)
+    w, h = letterbox_size_of(model.cfg)
+    batch = max(args.batch_size, 2 if args.dynamic else args.batch_size)
+    x = np.random.default_rng(0).standard_normal((batch, 3, h, w)).astype(np.float32)
+    with torch.no_grad():
+        ref = [t.numpy() for t in MultiTaskExportWrapper(model)(torch.from_numpy(x))]
+    got = onnx_model.run_multitask(x)
+    # relative to the largest value: random inputs give boxes of thousands of pixels
+    raw = {name: float(np.abs(r - got[name]).max() / max(np.abs(r).max(), 1.0))
+           for name, r in zip(got, ref)}
+    print('  per-anchor outputs on random inputs, max |difference| / max |value|: ' +
+          ', '.join(f'{k} {v:.1e}' for k, v in raw.items()))
+    sets = {'SynthHeads scenes': scene_items(model.cfg, args.num_scenes, args.scene_size)}
+    paths = args.check_images
+    if paths is None:
+        paths = sorted(glob.glob(osp.join(REAL_SCENES, '*.jpg')))
+    if paths:
+        sets['real images'] = image_items(model.cfg, paths)
+    failures, heads = [], 0
+    for name, items in sets.items():
+        stats = compare_detections(detect(model, items, batch), detect(onnx_model, items, batch))
+        heads += stats['heads']
+        print(f'  {name:17s} ({len(items):2d} images, {stats["heads"]:4d} heads): max box '
+              f'difference {stats["box"]:.2e} px, max angle difference {stats["angle"]:.2e} '
+              f'deg, max rotation difference {stats["rotation"]:.2e} deg')
+        failures += [f'{name}, {m}' for m in stats['mismatch']]
+        if stats['box'] > BOX_TOLERANCE:
+            failures.append(f'{name}: boxes differ by {stats["box"]:.3g} px (limit '
+                            f'{BOX_TOLERANCE})')
+        if max(stats['angle'], stats['rotation']) >= TOLERANCE:
+            failures.append(f'{name}: poses differ by {max(stats["angle"], stats["rotation"]):.3g}'
+                            f' degrees (limit {TOLERANCE})')
+    if heads == 0:
+        print(f'  note: no head scored {onnx_model.test_cfg["score_thr"]} or more (untrained '
+              'weights?): only the per-anchor outputs were compared')
+    if failures:
+        print('PyTorch vs ONNX Runtime: FAILED\n  ' + '\n  '.join(failures))
+        return 1
+    print(f'PyTorch vs ONNX Runtime: same detections after the same NMS, boxes within '
+          f'{BOX_TOLERANCE} px and poses within {TOLERANCE} degrees: OK')
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Exports and checks; returns the exit status (0 ok, 1 check failed, 2 setup error)."""
     args = parse_args(argv)
     from headpose.apis import OnnxHeadPoseModel, export_onnx, init_model
+    from headpose.apis.onnx_model import is_multitask
     try:
         model = init_model(args.config, args.checkpoint, cfg_options=args.cfg_options)
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
@@ -130,11 +269,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as err:
         print(f'error: {type(err).__name__}: {err}', file=sys.stderr)
         return 2
-    print(f'exported {args.out} ({osp.getsize(args.out) / 1e6:.1f} MB, '
-          f'{"decoding in the graph" if decoded else "raw outputs, decoded after the graph"}, '
+    multitask = is_multitask(model)
+    if multitask:
+        how = 'Multitask-Net: boxes decoded in the graph, NMS and pose decoding after it'
+    else:
+        how = 'decoding in the graph' if decoded else 'raw outputs, decoded after the graph'
+    print(f'exported {args.out} ({osp.getsize(args.out) / 1e6:.1f} MB, {how}, '
           f'batch {"dynamic" if args.dynamic else args.batch_size})')
     if args.no_check:
         return 0
+    if multitask:
+        return check_multitask(model, args)
     onnx_model = OnnxHeadPoseModel(args.out)
     from headpose.apis.onnx_model import crop_size_of
     w, h = tuple(args.input_size) if args.input_size else crop_size_of(model.cfg)

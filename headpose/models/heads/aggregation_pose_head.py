@@ -168,6 +168,15 @@ class AggregationPoseHead(BaseModule):
         (the input width must be a multiple of every stride); each anchor's output is
         then merged with its mirror's by the codec's ``merge_flip`` (the flip rule)
         before decoding."""
+        out = self.anchor_outputs(maps, flipped_maps)
+        return [decode_detection_poses(self.codec, self.test_anchors, out[i], inst)
+                for i, inst in enumerate(results)]
+
+    def anchor_outputs(self, maps: Sequence[torch.Tensor],
+                       flipped_maps: Optional[Sequence[torch.Tensor]] = None) -> torch.Tensor:
+        """Every anchor's raw outputs ``(N, M, P)`` in the codec's units, merged with the
+        mirrored anchor's outputs of the flipped images when ``flipped_maps`` are given
+        (see :meth:`predict`): what the ONNX export's graph outputs as ``poses_raw``."""
         out = self._outputs(maps).detach().float()
         if flipped_maps is not None:
             back = self._outputs([m.flip(-1) for m in flipped_maps]).detach().float()
@@ -176,20 +185,36 @@ class AggregationPoseHead(BaseModule):
                                  f'{tuple(back.shape)}, the maps {tuple(out.shape)}')
             out = self.codec.merge_flip(out.reshape(-1, self.num_outputs),
                                         back.reshape(-1, self.num_outputs)).reshape(out.shape)
-        for i, inst in enumerate(results):
-            preds = out[i][inst.anchor_inds]
-            if self.test_anchors == 'responsible' and len(inst) > 0:
-                if 'resp_anchors' not in inst:
-                    raise ValueError("AggregationPoseHead: test_anchors='responsible' needs "
-                                     "the box branch's resp_anchors (YOLOV3Head.predict)")
-                mask = inst.resp_anchors.to(out.dtype)  # (K, M)
-                count = mask.sum(1, keepdim=True)
-                mean = mask @ out[i] / count.clamp(min=1)
-                preds = torch.where(count > 0, mean, preds)
-            rotations, angles = self.codec.decode(preds)
-            inst.rotations = rotations.reshape(-1, 3, 3)
-            inst.poses = angles.reshape(-1, 3)
-        return results
+        return out
 
 
-__all__ = ['AggregationPoseHead']
+def decode_detection_poses(codec, test_anchors: str, outputs: torch.Tensor,
+                           inst: InstanceData) -> InstanceData:
+    """Adds ``rotations`` and ``poses`` to one image's detections (see
+    ``AggregationPoseHead.predict``); shared with the ONNX model (``OnnxHeadPoseModel``).
+
+    Args:
+        codec: the pose codec.
+        test_anchors: ``'detection'`` or ``'responsible'``.
+        outputs: ``(M, P)`` the image's anchor outputs (``anchor_outputs``).
+        inst: the detections with ``anchor_inds`` (and ``resp_anchors``).
+
+    Returns:
+        ``inst``, with ``rotations`` (K, 3, 3) and ``poses`` (K, 3) set.
+    """
+    preds = outputs[inst.anchor_inds]
+    if test_anchors == 'responsible' and len(inst) > 0:
+        if 'resp_anchors' not in inst:
+            raise ValueError("AggregationPoseHead: test_anchors='responsible' needs "
+                             "the box branch's resp_anchors (YOLOV3Head.predict)")
+        mask = inst.resp_anchors.to(outputs.dtype)  # (K, M)
+        count = mask.sum(1, keepdim=True)
+        mean = mask @ outputs / count.clamp(min=1)
+        preds = torch.where(count > 0, mean, preds)
+    rotations, angles = codec.decode(preds)
+    inst.rotations = rotations.reshape(-1, 3, 3)
+    inst.poses = angles.reshape(-1, 3)
+    return inst
+
+
+__all__ = ['AggregationPoseHead', 'decode_detection_poses']

@@ -194,34 +194,26 @@ class YOLOV3Head(BaseModule):
             (every anchor in the cell of its centre at every level, an anchor shared by
             two detections going to the one it overlaps most).
         """
-        cfg = self.test_cfg
+        boxes, objectness, scores = self.decode_all(maps)
+        priors, _, sizes = self.priors(maps)
+        return [detections_of_image(boxes[i], objectness[i], scores[i], self.test_cfg,
+                                    self.prior_generator, priors, sizes, meta, rescale)
+                for i, meta in enumerate(batch_img_metas)]
+
+    def decode_all(self, maps: Sequence[torch.Tensor]
+                   ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Every anchor's box and scores, before any threshold: what the ONNX export's
+        graph outputs (``headpose.apis.onnx_model``) and :meth:`predict` selects from.
+
+        Returns:
+            ``boxes`` (N, M, 4) xyxy in input pixels, ``objectness`` (N, M) and
+            ``scores`` (N, M, num_classes) = objectness x class probability.
+        """
         raw = flatten_maps(maps, self.num_anchors).detach()
-        priors, strides, sizes = self.priors(maps)
-        results = []
-        for i, meta in enumerate(batch_img_metas):
-            r = raw[i]
-            conf = r[:, 4].sigmoid()
-            keep = torch.nonzero(conf >= cfg['conf_thr'])[:, 0]
-            scores = conf[keep, None] * r[keep, 5:].sigmoid()
-            cand, labels = torch.nonzero(scores >= cfg['score_thr'], as_tuple=True)
-            score = scores[cand, labels]
-            if len(score) > cfg['nms_pre']:
-                top = score.topk(cfg['nms_pre']).indices
-                cand, labels, score = cand[top], labels[top], score[top]
-            anchor_inds = keep[cand]
-            boxes = self.bbox_coder.decode(priors[anchor_inds], r[anchor_inds, :4],
-                                           strides[anchor_inds])
-            kept = batched_nms(boxes, score, labels, cfg['nms_iou'])[:cfg['max_per_img']]
-            flags = self.prior_generator.responsible_flags(sizes, boxes[kept])
-            resp = _responsible_index(priors, flags, boxes[kept])  # (M, ): detection or -1
-            inst = InstanceData()
-            inst.resp_anchors = resp[None, :] == kept.new_tensor(range(len(kept)))[:, None]
-            inst.bboxes = self._rescale(boxes[kept], meta, rescale)
-            inst.scores = score[kept]
-            inst.labels = labels[kept]
-            inst.anchor_inds = anchor_inds[kept]
-            results.append(inst)
-        return results
+        priors, strides, _ = self.priors(maps)
+        objectness = raw[..., 4].sigmoid()
+        scores = objectness[..., None] * raw[..., 5:].sigmoid()
+        return self.bbox_coder.decode(priors, raw[..., :4], strides), objectness, scores
 
     @staticmethod
     def _rescale(boxes: torch.Tensor, meta: dict, rescale: bool) -> torch.Tensor:
@@ -236,6 +228,55 @@ class YOLOV3Head(BaseModule):
         return boxes
 
 
+def detections_of_image(boxes: torch.Tensor, objectness: torch.Tensor, scores: torch.Tensor,
+                        test_cfg: dict, prior_generator, priors: torch.Tensor,
+                        featmap_sizes: Sequence[Tuple[int, int]], meta: dict,
+                        rescale: bool = True) -> InstanceData:
+    """One image's detections from every anchor's box and scores (``decode_all``).
+
+    The one implementation of the test-time selection, shared by ``YOLOV3Head.predict``
+    and the ONNX model (``OnnxHeadPoseModel``, on ONNX Runtime's outputs): anchors with
+    ``objectness >= conf_thr``, then (anchor, class) pairs with ``score >= score_thr``,
+    the ``nms_pre`` best, per-class NMS at ``nms_iou`` (``batched_nms``), the
+    ``max_per_img`` best.
+
+    Args:
+        boxes: ``(M, 4)`` xyxy boxes of all anchors, input pixels.
+        objectness: ``(M, )`` objectness probabilities.
+        scores: ``(M, C)`` objectness x class probabilities.
+        test_cfg: ``conf_thr``, ``score_thr``, ``nms_iou``, ``nms_pre``, ``max_per_img``.
+        prior_generator: the ``YOLOAnchorGenerator`` (for ``resp_anchors``).
+        priors: ``(M, 4)`` the anchors.
+        featmap_sizes: ``(H, W)`` of each level.
+        meta: the image's meta information (see ``YOLOV3Head.predict``).
+        rescale: boxes in original image pixels instead of input pixels.
+
+    Returns:
+        ``bboxes``, ``scores``, ``labels``, ``anchor_inds`` and ``resp_anchors``, as
+        ``YOLOV3Head.predict``.
+    """
+    cfg = test_cfg
+    keep = torch.nonzero(objectness >= cfg['conf_thr'])[:, 0]
+    kept_scores = scores[keep]
+    cand, labels = torch.nonzero(kept_scores >= cfg['score_thr'], as_tuple=True)
+    score = kept_scores[cand, labels]
+    if len(score) > cfg['nms_pre']:
+        top = score.topk(cfg['nms_pre']).indices
+        cand, labels, score = cand[top], labels[top], score[top]
+    anchor_inds = keep[cand]
+    cand_boxes = boxes[anchor_inds]
+    kept = batched_nms(cand_boxes, score, labels, cfg['nms_iou'])[:cfg['max_per_img']]
+    flags = prior_generator.responsible_flags(featmap_sizes, cand_boxes[kept])
+    resp = _responsible_index(priors, flags, cand_boxes[kept])  # (M, ): detection or -1
+    inst = InstanceData()
+    inst.resp_anchors = resp[None, :] == kept.new_tensor(range(len(kept)))[:, None]
+    inst.bboxes = YOLOV3Head._rescale(cand_boxes[kept], meta, rescale)
+    inst.scores = score[kept]
+    inst.labels = labels[kept]
+    inst.anchor_inds = anchor_inds[kept]
+    return inst
+
+
 def _responsible_index(priors: torch.Tensor, flags: torch.Tensor,
                        boxes: torch.Tensor) -> torch.Tensor:
     """Per anchor, the best-overlapping box it is responsible for, or -1."""
@@ -246,4 +287,4 @@ def _responsible_index(priors: torch.Tensor, flags: torch.Tensor,
     return torch.where(best >= 0, idx, torch.full_like(idx, -1))
 
 
-__all__ = ['YOLOV3Head', 'flatten_maps']
+__all__ = ['YOLOV3Head', 'detections_of_image', 'flatten_maps']
