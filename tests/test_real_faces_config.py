@@ -1,0 +1,48 @@
+"""The SynthHeads-for-real-faces config: real development set as its test set, realistic crops."""
+
+import os.path as osp
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+
+from headpose.registry import DATASETS
+from headpose.testing import REPO_ROOT, get_config
+
+CONFIG = 'rankpose/r18_cosine_synthheads-real.py'
+DEV_SET = osp.join(REPO_ROOT, '..', 'shared', 'data', 'aflw2000_dev')
+
+
+@pytest.fixture(autouse=True)
+def scope():
+    init_default_scope('headpose')
+
+
+@pytest.mark.skipif(not osp.isdir(DEV_SET), reason=f'the development set is absent ({DEV_SET})')
+def test_test_set_is_the_real_development_set(monkeypatch):
+    cfg = get_config(CONFIG)
+    monkeypatch.chdir(REPO_ROOT)  # data_root is relative to the project root, as tools run
+    ds = DATASETS.build(cfg.test_dataloader.dataset)
+    assert type(ds).__name__ == 'AFLW2000Dataset'
+    assert len(ds) == 98 and ds.num_filtered == 2  # the papers' |angle| <= 99 filter
+    sample = ds[0]
+    assert tuple(sample['inputs'].shape) == (3, 64, 64)
+    assert not sample['data_samples'].full_range
+
+
+def test_training_crops_frame_the_face_as_the_protocol_does():
+    cfg = get_config(CONFIG)
+    train = cfg.train_dataloader.dataset.dataset
+    assert train.render_cfg.bbox_source == 'landmarks'
+    train.update(num_samples=4, num_identities=2, cache=False)
+    ds = DATASETS.build(train)
+    info = ds.get_data_info(1)
+    x1, y1, x2, y2 = info['gt_bboxes'][0]
+    # The face box (brows to chin) sits in the middle of the render, clear of its border
+    # even after the pipeline's 1.5 padding, so no crop shows an empty margin.
+    side = 1.5 * max(x2 - x1, y2 - y1) * 1.1 * (1 + 0.05)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    assert side < 128 and 0 <= cx - side / 2 and cx + side / 2 <= 128 + 8
+    assert tuple(ds[1]['inputs'].shape) == (3, 64, 64)
+    poses = np.array([train.yaw_range, train.pitch_range, train.roll_range])
+    assert (poses[:, 1] > 40).all()  # wide poses, as in real photographs
