@@ -1,6 +1,8 @@
 """Helpers for tests: repository paths, configs, tiny models and seeded demo inputs."""
 
+import importlib.util
 import os.path as osp
+from types import ModuleType
 from typing import Optional
 
 import numpy as np
@@ -13,6 +15,24 @@ from headpose.structures import HeadPoseDataSample, euler_to_matrix
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The real samples of the public datasets (research-only; never copied into the repo).
 REAL_SAMPLES = osp.join(REPO_ROOT, '..', 'shared', 'data', 'real_samples')
+
+
+def load_script(relpath: str, name: Optional[str] = None) -> ModuleType:
+    """Imports a script of the repository (``tools/...``, ``demo/...``) by its path.
+
+    Scripts are not modules of the package; tests call their functions (``main``,
+    ``parse_args``, helpers) after loading them from their file.
+
+    Args:
+        relpath: the script's path relative to the repository root.
+        name: the module's name (default: the file's stem).
+    """
+    path = osp.join(REPO_ROOT, relpath)
+    spec = importlib.util.spec_from_file_location(
+        name or osp.splitext(osp.basename(path))[0], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def get_config(path: str) -> Config:

@@ -1,6 +1,5 @@
 """OnnxHeadPoseModel: static batches, the config carried in the file, decoding after the graph."""
 
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -10,18 +9,14 @@ pytest.importorskip('onnx', reason='onnx is optional (requirements/optional.txt)
 pytest.importorskip('onnxruntime', reason='onnxruntime is optional (requirements/optional.txt)')
 
 from headpose.apis import OnnxHeadPoseModel, export_onnx, init_model  # noqa: E402
-from headpose.testing import REPO_ROOT  # noqa: E402
+from headpose.testing import REPO_ROOT, load_script  # noqa: E402
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'rankpose', 'r18_arccos_synthheads.py')
 TOLERANCE = 0.01  # degrees
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'pytorch2onnx', osp.join(REPO_ROOT, 'tools', 'deployment', 'pytorch2onnx.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/deployment/pytorch2onnx.py', 'pytorch2onnx')
 
 
 tool = _load_tool()

@@ -3,7 +3,6 @@
 import contextlib
 import copy
 import glob
-import importlib.util
 import io
 import os.path as osp
 
@@ -22,7 +21,7 @@ from headpose.apis import (  # noqa: E402
     init_model,
     is_topdown,
 )
-from headpose.testing import REAL_SAMPLES, REPO_ROOT  # noqa: E402
+from headpose.testing import REAL_SAMPLES, REPO_ROOT, load_script  # noqa: E402
 from headpose.testing.multitask_net import spread_multitask_outputs  # noqa: E402
 
 # Darknet-53 at a quarter of the width, 128 x 128 letterboxed inputs, flip test on.
@@ -37,11 +36,7 @@ TOLERANCE = 0.01  # degrees
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'pytorch2onnx', osp.join(REPO_ROOT, 'tools', 'deployment', 'pytorch2onnx.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/deployment/pytorch2onnx.py', 'pytorch2onnx')
 
 
 tool = _load_tool()
@@ -158,11 +153,7 @@ def test_compare_detections_reports_differences():
 
 
 def _load(rel):
-    spec = importlib.util.spec_from_file_location(osp.splitext(osp.basename(rel))[0],
-                                                  osp.join(REPO_ROOT, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(rel)
 
 
 def test_tools_test_and_image_demo_take_the_onnx_file(vector, tmp_path):

@@ -1,6 +1,5 @@
 """Tests of AFLW2000Dataset: real labels, boxes, the protocol filter, and tools/test.py on it."""
 
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,7 +12,7 @@ import torch
 from headpose.datasets import AFLW2000Dataset
 from headpose.registry import MODELS
 from headpose.structures import matrix_to_euler
-from headpose.testing import REAL_SAMPLES, REPO_ROOT, get_config
+from headpose.testing import REAL_SAMPLES, REPO_ROOT, get_config, load_script
 
 REAL_AFLW = osp.join(REAL_SAMPLES, 'aflw2000')
 needs_real = pytest.mark.skipif(
@@ -98,11 +97,7 @@ def test_bad_layout_names_what_was_expected(tmp_path):
 
 
 def load_test_tool():
-    spec = importlib.util.spec_from_file_location(
-        'headpose_tools_test', osp.join(REPO_ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/test.py', 'headpose_tools_test')
 
 
 @needs_real

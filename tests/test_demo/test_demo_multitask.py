@@ -1,9 +1,7 @@
 """The demos with a Multitask-Net, which finds the heads itself (tiny random model)."""
 
 import csv
-import importlib.util
 import json
-import os.path as osp
 
 import cv2
 import numpy as np
@@ -12,15 +10,11 @@ import torch
 from mmengine.config import Config
 
 from headpose.apis import init_model
-from headpose.testing import REPO_ROOT
+from headpose.testing import load_script
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO_ROOT, 'demo',
-                                                                 f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'demo/{name}.py', name)
 
 
 @pytest.fixture(scope='module')

@@ -1,7 +1,6 @@
 """demo/image_demo.py on the real AFLW2000 samples with a checkpoint written here."""
 
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -15,7 +14,7 @@ import torch
 
 from headpose.apis import init_model
 from headpose.structures import matrix_to_euler
-from headpose.testing import REAL_SAMPLES, REPO_ROOT
+from headpose.testing import REAL_SAMPLES, REPO_ROOT, load_script
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'rankpose', 'r18_arccos_synthheads.py')
 AFLW_JPGS = sorted(glob.glob(osp.join(REAL_SAMPLES, 'aflw2000', '*.jpg')))
@@ -25,11 +24,7 @@ needs_samples = pytest.mark.skipif(
 
 
 def _load_demo():
-    spec = importlib.util.spec_from_file_location(
-        'image_demo', osp.join(REPO_ROOT, 'demo', 'image_demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('demo/image_demo.py', 'image_demo')
 
 
 demo = _load_demo()

@@ -1,7 +1,6 @@
 """demo/video_demo.py: drawn video + per-frame CSV, smoothing, and bad video sources."""
 
 import csv
-import importlib.util
 import json
 import os.path as osp
 
@@ -11,17 +10,13 @@ import pytest
 import torch
 
 from headpose.apis import init_model
-from headpose.testing import REPO_ROOT
+from headpose.testing import REPO_ROOT, load_script
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'rankpose', 'r18_arccos_synthheads.py')
 
 
 def _load_demo():
-    spec = importlib.util.spec_from_file_location(
-        'video_demo', osp.join(REPO_ROOT, 'demo', 'video_demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('demo/video_demo.py', 'video_demo')
 
 
 demo = _load_demo()

@@ -13,18 +13,15 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from headpose.testing import REPO_ROOT
+from headpose.testing import REPO_ROOT, load_script
 
 DOC = 'docs/advanced_guides/customize_runtime.md'
 SNIPPET = 'my_configs/r18_tensorboard_synthheads.py'
 
 
 def doc_tests():
-    spec = importlib.util.spec_from_file_location(
-        'headpose_doc_commands', osp.join(osp.dirname(__file__), 'test_doc_commands.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(osp.dirname(__file__), 'test_doc_commands.py'),
+                       'headpose_doc_commands')
 
 
 @pytest.fixture(scope='module')

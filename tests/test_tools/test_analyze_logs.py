@@ -1,6 +1,5 @@
 """Tests of tools/analysis_tools/analyze_logs.py: curves from a real run, times from a known log."""
 
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,17 +10,13 @@ import cv2
 import numpy as np
 import pytest
 
-from headpose.testing import REPO_ROOT
+from headpose.testing import REPO_ROOT, load_script
 
 TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
 
 
 def load_tool():
-    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'analyze_logs.py')
-    spec = importlib.util.spec_from_file_location('headpose_analyze_logs', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/analyze_logs.py', 'headpose_analyze_logs')
 
 
 @pytest.fixture(scope='module')

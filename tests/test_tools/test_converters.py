@@ -1,6 +1,5 @@
 """Tests of the 300W-LP / AFLW2000 / BIWI -> COCO-style JSON converters (real samples)."""
 
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,7 +11,7 @@ import pytest
 import scipy.io as sio
 
 from headpose.datasets import AFLW2000Dataset, BIWIDataset, TopDownCocoDataset, W300LPDataset
-from headpose.testing import REAL_SAMPLES, REPO_ROOT
+from headpose.testing import REAL_SAMPLES, load_script
 
 needs_real = pytest.mark.skipif(
     not osp.isdir(REAL_SAMPLES),
@@ -20,11 +19,7 @@ needs_real = pytest.mark.skipif(
 
 
 def load_tool(name):
-    path = osp.join(REPO_ROOT, 'tools', 'dataset_converters', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'headpose_converter_{name}', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/dataset_converters/{name}.py', f'headpose_converter_{name}')
 
 
 def link(src_dir, names, dst):

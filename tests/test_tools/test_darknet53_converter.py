@@ -1,22 +1,16 @@
 """tools/model_converters/darknet53_to_headpose.py on a fake darknet53.conv.74 file."""
 
-import importlib.util
-import os.path as osp
 
 import numpy as np
 import pytest
 import torch
 
 from headpose.models.backbones import Darknet
-from headpose.testing import REPO_ROOT
+from headpose.testing import load_script
 
 
 def load_tool():
-    path = osp.join(REPO_ROOT, 'tools', 'model_converters', 'darknet53_to_headpose.py')
-    spec = importlib.util.spec_from_file_location('headpose_darknet53_converter', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/model_converters/darknet53_to_headpose.py')
 
 
 def darknet_layers():

@@ -6,17 +6,13 @@ import os.path as osp
 
 import pytest
 
-from headpose.testing import REAL_SAMPLES, REPO_ROOT
+from headpose.testing import REAL_SAMPLES, load_script
 
 AFLW = osp.join(REAL_SAMPLES, 'aflw2000')
 
 
 def load_tool():
-    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'detector_benchmark.py')
-    spec = importlib.util.spec_from_file_location('detector_benchmark', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/detector_benchmark.py', 'detector_benchmark')
 
 
 @pytest.mark.skipif(not glob.glob(osp.join(AFLW, '*.mat')),

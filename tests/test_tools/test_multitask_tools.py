@@ -1,12 +1,11 @@
 """tools/train.py and tools/test.py with the CPU Multitask-Net config, on a tiny run."""
 
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
-from headpose.testing import REPO_ROOT
+from headpose.testing import REPO_ROOT, load_script
 
 CONFIG = osp.join(REPO_ROOT, 'configs/multitask_net/d53-w025_vector_synthheads.py')
 TINY = ['train_cfg.max_iters=3', 'train_cfg.val_interval=100', 'train_dataloader.batch_size=2',
@@ -16,10 +15,7 @@ TINY = ['train_cfg.max_iters=3', 'train_cfg.val_interval=100', 'train_dataloader
 
 
 def tool(name):
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO_ROOT, 'tools', name + '.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/{name}.py', name)
 
 
 @pytest.fixture

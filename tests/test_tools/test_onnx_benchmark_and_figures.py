@@ -1,21 +1,16 @@
 """benchmark_onnx.py (a tiny run, both models) and tools/misc/draw_convention_figures.py."""
 
 import glob
-import importlib.util
 import os.path as osp
 
 import cv2
 import pytest
 
-from headpose.testing import REAL_SAMPLES, REPO_ROOT
+from headpose.testing import REAL_SAMPLES, REPO_ROOT, load_script
 
 
 def _load(rel):
-    spec = importlib.util.spec_from_file_location(osp.splitext(osp.basename(rel))[0],
-                                                  osp.join(REPO_ROOT, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(rel)
 
 
 def test_benchmark_tiny_run(capsys):

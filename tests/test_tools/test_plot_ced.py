@@ -1,22 +1,16 @@
 """Tests of tools/analysis_tools/plot_ced.py on records with known errors."""
 
 import csv
-import importlib.util
 import json
-import os.path as osp
 
 import numpy as np
 import pytest
 
-from headpose.testing import REPO_ROOT
+from headpose.testing import load_script
 
 
 def load_tool():
-    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'plot_ced.py')
-    spec = importlib.util.spec_from_file_location('headpose_plot_ced', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/analysis_tools/plot_ced.py', 'headpose_plot_ced')
 
 
 def records(errors, gt=None):

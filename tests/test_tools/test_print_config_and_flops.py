@@ -1,23 +1,18 @@
 """Tests of tools/misc/print_config.py and tools/analysis_tools/get_flops.py."""
 
-import importlib.util
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from headpose.testing import REPO_ROOT
+from headpose.testing import REPO_ROOT, load_script
 
 TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
 QUICKSTART = osp.join(REPO_ROOT, 'configs/rankpose/r18_arccos_synthheads.py')
 
 
 def load_tool(*parts):
-    spec = importlib.util.spec_from_file_location('tool_' + parts[-1][:-3],
-                                                  osp.join(REPO_ROOT, 'tools', *parts))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join('tools', *parts), 'tool_' + parts[-1][:-3])
 
 
 def test_print_config_resolves_bases_and_options(tmp_path, capsys):

@@ -12,7 +12,7 @@ pytest.importorskip('onnx', reason='onnx is optional (requirements/optional.txt)
 pytest.importorskip('onnxruntime', reason='onnxruntime is optional (requirements/optional.txt)')
 
 from headpose.apis import OnnxHeadPoseModel, inference_topdown, init_model  # noqa: E402
-from headpose.testing import REAL_SAMPLES, REPO_ROOT  # noqa: E402
+from headpose.testing import REAL_SAMPLES, REPO_ROOT, load_script  # noqa: E402
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'rankpose', 'r18_arccos_synthheads.py')
 AFLW_JPGS = sorted(glob.glob(osp.join(REAL_SAMPLES, 'aflw2000', '*.jpg')))
@@ -20,11 +20,7 @@ TOLERANCE = 0.01  # degrees
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'pytorch2onnx', osp.join(REPO_ROOT, 'tools', 'deployment', 'pytorch2onnx.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/deployment/pytorch2onnx.py', 'pytorch2onnx')
 
 
 tool = _load_tool()

@@ -1,6 +1,5 @@
 """Tests of tools/analysis_tools/vis_activations.py and browse_dataset.py."""
 
-import importlib.util
 import os.path as osp
 import re
 
@@ -12,18 +11,14 @@ from mmengine.config import Config
 
 from headpose.datasets import SynthHeadsDataset
 from headpose.registry import MODELS
-from headpose.testing import REPO_ROOT
+from headpose.testing import REPO_ROOT, load_script
 
 QUICKSTART = osp.join(REPO_ROOT, 'configs/rankpose/r18_arccos_synthheads.py')
 TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        'tool_' + name, osp.join(REPO_ROOT, 'tools', 'analysis_tools', name + '.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/analysis_tools/{name}.py', 'tool_' + name)
 
 
 @pytest.fixture(scope='module')
