@@ -228,15 +228,20 @@ def _add(a: Sequence[float], b: Sequence[float]) -> Vec:
     return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
 
 
-def _skull_front_z(ident: dict[str, Any], y: float) -> float:
-    """Model z of the front of the skull/jaw union on the mid-sagittal plane at height y."""
+def _face_surface_z(ident: dict[str, Any], x: float, y: float) -> float:
+    """Model z of the front of the skull/jaw union at (x, y) (the centre's z if missed)."""
     best = -math.inf
     for c, r in ((ident['skull_center'], ident['skull_radii']),
                  (ident['jaw_center'], ident['jaw_radii'])):
-        v = (y - c[1]) / r[1]
-        if abs(v) < 1.0:
-            best = max(best, c[2] + r[2] * math.sqrt(1.0 - v * v))
-    return best
+        v = 1.0 - (x / r[0]) ** 2 - ((y - c[1]) / r[1]) ** 2
+        if v > 0.0:
+            best = max(best, c[2] + r[2] * math.sqrt(v))
+    return best if best > -math.inf else float(ident['skull_center'][2])
+
+
+def _skull_front_z(ident: dict[str, Any], y: float) -> float:
+    """Model z of the front of the skull/jaw union on the mid-sagittal plane at height y."""
+    return _face_surface_z(ident, 0.0, y)
 
 
 def _build_prims(ident: dict[str, Any], rotation: Mat) -> list[_Prim]:
@@ -403,17 +408,6 @@ def _trace(prims: list[_Prim], rotation: Mat, xs: np.ndarray, ys: np.ndarray,
             elif any_inner:
                 np.copyto(inner[r0:r1, c0:c1], False, where=upd)
     return t_best, part, inner
-
-
-def _face_surface_z(ident: dict[str, Any], x: float, y: float) -> float:
-    """Model z of the front of the skull/jaw union at (x, y) (the centre's z if missed)."""
-    best = -math.inf
-    for c, r in ((ident['skull_center'], ident['skull_radii']),
-                 (ident['jaw_center'], ident['jaw_radii'])):
-        v = 1.0 - (x / r[0]) ** 2 - ((y - c[1]) / r[1]) ** 2
-        if v > 0.0:
-            best = max(best, c[2] + r[2] * math.sqrt(v))
-    return best if best > -math.inf else float(ident['skull_center'][2])
 
 
 def face_landmarks(identity: dict[str, Any]) -> np.ndarray:
