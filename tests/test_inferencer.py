@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 
 from headpose.apis import HeadPoseInferencer, find_config, inference_model, result_to_dicts
 from headpose.apis import inferencer as inferencer_module
@@ -254,18 +253,8 @@ def test_video_frames_files_and_stream(inferencer, video, tmp_path):
 
 @pytest.mark.skipif(not CMU_JPGS, reason='the real CMU Panoptic samples are absent')
 def test_multitask_net_finds_the_heads_itself(tmp_path):
-    from headpose.apis import init_model
-    from headpose.testing.multitask_net import tiny_multitask_cfg
-    model_cfg = tiny_multitask_cfg()
-    model_cfg['head']['bbox_head']['test_cfg'] = dict(
-        conf_thr=0.0, score_thr=0.0, nms_iou=0.45, nms_pre=100, max_per_img=5)
-    cfg = Config(dict(default_scope='headpose', model=model_cfg,
-                      test_pipeline=[dict(type='LoadImage'),
-                                     dict(type='LetterBox', scale=(64, 64)),
-                                     dict(type='PackHeadPoseInputs')]))
-    cfg_path, ckpt = tmp_path / 'tiny_multitask.py', tmp_path / 'tiny.pth'
-    cfg.dump(str(cfg_path))
-    torch.save({'state_dict': init_model(cfg).state_dict(), 'meta': {}}, ckpt)
+    from headpose.testing.multitask_net import write_tiny_multitask
+    cfg_path, ckpt = write_tiny_multitask(tmp_path)
     with pytest.raises(ValueError, match='finds the heads itself'):
         HeadPoseInferencer(str(cfg_path), weights=str(ckpt), detector='haar')
     inferencer = HeadPoseInferencer(str(cfg_path), weights=str(ckpt))

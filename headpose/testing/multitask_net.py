@@ -1,5 +1,6 @@
 """Test helpers for Multitask-Net: a tiny model config and seeded multi-head batches."""
 
+import os.path as osp
 from typing import Optional, Sequence
 
 import numpy as np
@@ -50,6 +51,32 @@ def tiny_multitask_cfg(widen: float = 0.125, representation: str = 'vector',
                                                  strides=(32, 16, 8), base_sizes=TINY_ANCHORS)),
             pose_head=pose_head_cfg(representation, in_channels=neck_out,
                                     box_channels=bridge, aggregate=aggregate)))
+
+
+def write_tiny_multitask(folder) -> tuple:
+    """Writes a tiny random Multitask-Net's config file and checkpoint into ``folder``.
+
+    Its score thresholds are 0 (random weights score low), at most 5 heads an image, and
+    its test pipeline letterboxes to 64 x 64: the model the demo and inferencer tests
+    run end to end.
+
+    Returns:
+        ``(config path, checkpoint path)`` as strings.
+    """
+    from mmengine.config import Config
+
+    from headpose.apis import init_model
+    model_cfg = tiny_multitask_cfg()
+    model_cfg['head']['bbox_head']['test_cfg'] = dict(
+        conf_thr=0.0, score_thr=0.0, nms_iou=0.45, nms_pre=100, max_per_img=5)
+    cfg = Config(dict(default_scope='headpose', model=model_cfg,
+                      test_pipeline=[dict(type='LoadImage'),
+                                     dict(type='LetterBox', scale=(64, 64)),
+                                     dict(type='PackHeadPoseInputs')]))
+    cfg_path, ckpt = osp.join(str(folder), 'tiny_multitask.py'), osp.join(str(folder), 'tiny.pth')
+    cfg.dump(cfg_path)
+    torch.save({'state_dict': init_model(cfg).state_dict(), 'meta': {}}, ckpt)
+    return cfg_path, ckpt
 
 
 def spread_multitask_outputs(model, inputs: torch.Tensor, box_std: float = 2.0,

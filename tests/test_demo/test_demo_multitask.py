@@ -6,10 +6,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.config import Config
 
-from headpose.apis import init_model
 from headpose.testing import load_script
 
 
@@ -22,19 +19,8 @@ def multitask(tmp_path_factory):
     """A config file (score thresholds at 0: random weights) and its checkpoint."""
     pytest.importorskip('headpose.models.estimators.multitask_net',
                         reason='MultiTaskNet is not importable yet')
-    from headpose.testing.multitask_net import tiny_multitask_cfg
-    model_cfg = tiny_multitask_cfg()
-    model_cfg['head']['bbox_head']['test_cfg'] = dict(
-        conf_thr=0.0, score_thr=0.0, nms_iou=0.45, nms_pre=100, max_per_img=5)
-    cfg = Config(dict(default_scope='headpose', model=model_cfg,
-                      test_pipeline=[dict(type='LoadImage'),
-                                     dict(type='LetterBox', scale=(64, 64)),
-                                     dict(type='PackHeadPoseInputs')]))
-    folder = tmp_path_factory.mktemp('multitask')
-    cfg_path, ckpt = folder / 'tiny_multitask.py', folder / 'tiny.pth'
-    cfg.dump(str(cfg_path))
-    torch.save({'state_dict': init_model(cfg).state_dict(), 'meta': {}}, ckpt)
-    return str(cfg_path), str(ckpt)
+    from headpose.testing.multitask_net import write_tiny_multitask
+    return write_tiny_multitask(tmp_path_factory.mktemp('multitask'))
 
 
 def test_image_demo_with_multitask(multitask, tmp_path, capsys):
