@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 
@@ -24,6 +25,15 @@ class RankPoseHead(BaseModule):
     (``'arccos'``, eq. 3), or a plain linear layer ``W^T F + b`` on the raw feature
     (``'linear'``, eq. 1). The bounded forms can only output angles in (-90, 90).
 
+    The reach of the bounded forms depends on the feature's signs: a backbone's pooled
+    feature after a ReLU is non-negative, and for ``F >= 0`` the largest ``cos(F, w)``
+    is ``|w+| / |w|`` (``w+`` the positive part of ``w``), the smallest
+    ``-|w-| / |w|``. An angle can therefore not span (-90, 90): with ``|w+| = |w-|``
+    it stays within +-63.6 degrees (90 / sqrt(2)). ``feat_norm_cfg`` (e.g.
+    ``dict(type='BN1d')``) normalises the feature before the output layer; centred
+    features of either sign lift that limit. The paper's eq. 2-3 have no such layer,
+    so it is off by default (configs/rankpose/README.md).
+
     Training loss (eq. 7): ``loss`` (MSE, weight beta) on every image, plus
     ``loss_rank`` (pairwise ranking, weight 1 - beta) over pairs when the batch is
     made of pairs (see ``PairDataset``).
@@ -32,6 +42,8 @@ class RankPoseHead(BaseModule):
         in_channels: channels of the pooled feature.
         output_transform: ``'linear'``, ``'cosine'`` or ``'arccos'``.
         alpha: the cosine transform's scale in degrees.
+        feat_norm_cfg: a norm layer config (mmcv's ``build_norm_layer``, e.g.
+            ``dict(type='BN1d')``) applied to the pooled feature first, or ``None``.
         codec: how targets are encoded from rotations and outputs decoded.
         loss: the regression loss config.
         loss_rank: the ranking loss config, or ``None`` for MSE only.
@@ -39,6 +51,7 @@ class RankPoseHead(BaseModule):
     """
 
     def __init__(self, in_channels: int, output_transform: str = 'arccos', alpha: float = 90.0,
+                 feat_norm_cfg: Optional[dict] = None,
                  codec: dict = dict(type='EulerCodec'),
                  loss: dict = dict(type='MSELoss', loss_weight=0.5),
                  loss_rank: Optional[dict] = dict(type='PairwiseRankingLoss', loss_weight=0.5),
@@ -49,6 +62,8 @@ class RankPoseHead(BaseModule):
                              f'got {output_transform!r}')
         self.output_transform = output_transform
         self.alpha = alpha
+        self.feat_norm = (build_norm_layer(feat_norm_cfg, in_channels)[1]
+                          if feat_norm_cfg is not None else None)
         self.codec = TASK_UTILS.build(codec)
         self.fc = nn.Linear(in_channels, self.codec.num_outputs,
                             bias=output_transform == 'linear')
@@ -58,6 +73,8 @@ class RankPoseHead(BaseModule):
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         """The last pooled feature (N, C) -> (N, 3) angles in degrees."""
         x = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        if self.feat_norm is not None:
+            x = self.feat_norm(x)
         if self.output_transform == 'linear':
             return self.fc(x)
         # float32 under autocast: a half-precision product can round beyond 1 (arccos NaN)

@@ -117,6 +117,35 @@ def test_bounded_heads_reachable_set():
     assert sum(math.sin(math.radians(a))**2 for a in (70, 30, 20)) > 1
 
 
+def test_non_negative_features_cap_the_bounded_outputs_and_feat_norm_lifts_it():
+    """A ReLU feature F >= 0 reaches at most cos(F, w) = |w+| / |w|: with w = (1, -1, 0, 0)
+    every output stays within 90 / sqrt(2) = 63.64 degrees, whichever F. A BN1d before
+    the output layer centres F (here running mean 0.5, var 0.25 -> F = (1, 0) becomes
+    (1, -1)), and the same weight then gives 90 exactly."""
+    w = torch.tensor([[1.0, -1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]])
+    feats = torch.rand(4096, 4)
+    feats[0] = torch.tensor([1.0, 0, 0, 0])  # the best non-negative feature for the yaw row
+    for transform, cap in (('cosine', 90 / math.sqrt(2)), ('arccos', 45.0)):
+        head = RankPoseHead(in_channels=4, output_transform=transform, loss_rank=None)
+        with torch.no_grad():
+            head.fc.weight.copy_(w)
+        yaw = head((feats, ))[:, 0]
+        assert yaw.abs().max().item() == pytest.approx(cap, abs=1e-3)
+
+    head = RankPoseHead(in_channels=4, output_transform='cosine', loss_rank=None,
+                        feat_norm_cfg=dict(type='BN1d'))
+    assert isinstance(head.feat_norm, torch.nn.BatchNorm1d)
+    with torch.no_grad():
+        head.fc.weight.copy_(w)
+        head.feat_norm.running_mean.fill_(0.5)
+        head.feat_norm.running_var.fill_(0.25 - head.feat_norm.eps)
+    head.eval()
+    out = head((torch.tensor([[1.0, 0, 0.5, 0.5]]), ))
+    torch.testing.assert_close(out, torch.tensor([[90.0, 0.0, 0.0]]))
+    # the default head has no norm layer (the paper's eq. 2-3)
+    assert RankPoseHead(in_channels=4).feat_norm is None
+
+
 def test_flip_test_averages_with_the_flip_rule():
     head = make_head('linear')
     feats, flipped = (torch.randn(2, 4), ), (torch.randn(2, 4), )
