@@ -4,9 +4,10 @@ import os.path as osp
 
 import numpy as np
 import pytest
+import torch
 from mmengine.registry import init_default_scope
 
-from headpose.registry import DATASETS
+from headpose.registry import DATASETS, MODELS
 from headpose.testing import REPO_ROOT, get_config
 
 CONFIG = 'rankpose/r18_cosine_synthheads-real.py'
@@ -48,3 +49,12 @@ def test_training_crops_frame_the_face_as_the_protocol_does():
     assert tuple(ds[1]['inputs'].shape) == (3, 64, 64)
     poses = np.array([train.yaw_range, train.pitch_range, train.roll_range])
     assert (poses[:, 1] > 40).all()  # wide poses, as in real photographs
+
+
+def test_head_can_answer_large_yaw():
+    """The pooled ReLU feature is non-negative: without a norm layer before it, the cosine
+    head cannot output a yaw beyond about +-64 degrees, and real profiles reach 90."""
+    cfg = get_config(CONFIG)
+    assert cfg.model.head.output_transform == 'cosine'
+    model = MODELS.build(cfg.model)
+    assert isinstance(model.head.feat_norm, torch.nn.BatchNorm1d)

@@ -29,7 +29,8 @@ class RankPoseHead(BaseModule):
     feature after a ReLU is non-negative, and for ``F >= 0`` the largest ``cos(F, w)``
     is ``|w+| / |w|`` (``w+`` the positive part of ``w``), the smallest
     ``-|w-| / |w|``. An angle can therefore not span (-90, 90): with ``|w+| = |w-|``
-    it stays within +-63.6 degrees (90 / sqrt(2)). ``feat_norm_cfg`` (e.g.
+    the cosine form stays within +-63.6 degrees (90 / sqrt(2)), the arccos form within
+    +-45. ``feat_norm_cfg`` (e.g.
     ``dict(type='BN1d')``) normalises the feature before the output layer; centred
     features of either sign lift that limit. The paper's eq. 2-3 have no such layer,
     so it is off by default (configs/rankpose/README.md).
