@@ -30,10 +30,9 @@ class RankPoseHead(BaseModule):
     is ``|w+| / |w|`` (``w+`` the positive part of ``w``), the smallest
     ``-|w-| / |w|``. An angle can therefore not span (-90, 90): with ``|w+| = |w-|``
     the cosine form stays within +-63.6 degrees (90 / sqrt(2)), the arccos form within
-    +-45. ``feat_norm_cfg`` (e.g.
-    ``dict(type='BN1d')``) normalises the feature before the output layer; centred
-    features of either sign lift that limit. The paper's eq. 2-3 have no such layer,
-    so it is off by default (configs/rankpose/README.md).
+    +-45. ``feat_norm_cfg`` (e.g. ``dict(type='BN1d')``) normalises the feature before
+    the output layer; centred features of either sign lift that limit. The paper's
+    eq. 2-3 have no such layer, so it is off by default (configs/rankpose/README.md).
 
     Training loss (eq. 7): ``loss`` (MSE, weight beta) on every image, plus
     ``loss_rank`` (pairwise ranking, weight 1 - beta) over pairs when the batch is

@@ -120,8 +120,8 @@ def test_bounded_heads_reachable_set():
 def test_non_negative_features_cap_the_bounded_outputs_and_feat_norm_lifts_it():
     """A ReLU feature F >= 0 reaches at most cos(F, w) = |w+| / |w|: with w = (1, -1, 0, 0)
     every output stays within 90 / sqrt(2) = 63.64 degrees, whichever F. A BN1d before
-    the output layer centres F (here running mean 0.5, var 0.25 -> F = (1, 0) becomes
-    (1, -1)), and the same weight then gives 90 exactly."""
+    the output layer centres F (here running mean 0.5, var 0.25: F = (1, 0, 0.5, 0.5)
+    becomes (1, -1, 0, 0)), and the same weight then gives (90, 0, 0) exactly."""
     w = torch.tensor([[1.0, -1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]])
     feats = torch.rand(4096, 4)
     feats[0] = torch.tensor([1.0, 0, 0, 0])  # the best non-negative feature for the yaw row
