@@ -85,3 +85,14 @@ def test_render_cfg_reaches_the_renderer_and_is_checked():
     assert h_real < 0.85 * h_plain * 0.65 / 0.6
     with pytest.raises(ValueError, match=r"unknown keys \['colour'\]"):
         make(render_cfg=dict(colour=1))
+
+
+def test_identity_cfg_reaches_sample_identity_and_is_checked():
+    classic = make()
+    measured = make(identity_cfg=dict(face_geometry='measured'))
+    a, b = classic.identity_params(3), measured.identity_params(3)
+    assert a['jaw_tilt'] == 0.0 and b['jaw_tilt'] > 20.0
+    assert a['skin_color'] == b['skin_color']  # the same person, another face shape
+    assert not np.array_equal(classic.get_data_info(3)['img'], measured.get_data_info(3)['img'])
+    with pytest.raises(ValueError, match=r"unknown keys \['geometry'\]"):
+        make(identity_cfg=dict(geometry='measured'))

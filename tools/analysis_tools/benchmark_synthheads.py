@@ -13,7 +13,8 @@ straight from its file, so neither torch nor the rest of the package is imported
 Styles (timed one after the other in one run, so compare their ratio): ``plain`` is
 ``render_head``'s defaults (the quick start's crops); ``real`` is the
 ``*_synthheads-real`` configs' ``render_cfg`` (landmark box, natural background,
-photographic face detail, head at 0.65 of the crop).
+photographic face detail, head at 0.65 of the crop); ``real-measured`` is ``real`` with
+the people of ``sample_identity(face_geometry='measured')`` (the tilted jaw).
 """
 
 import os
@@ -63,10 +64,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+REAL = dict(scale=0.65, bbox_source='landmarks', background_style='natural', face_detail=True)
+#: style: (render_head's options, sample_identity's options)
 STYLES = {
-    'plain': {},
-    'real': dict(scale=0.65, bbox_source='landmarks', background_style='natural',
-                 face_detail=True),
+    'plain': ({}, {}),
+    'real': (REAL, {}),
+    'real-measured': (REAL, dict(face_geometry='measured')),
 }
 
 
@@ -77,15 +80,18 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     renderer = load_renderer()
     rng = np.random.default_rng(args.seed)
-    identities = [renderer.sample_identity(rng) for _ in range(args.identities)]
     total = args.num + args.warmup
     rots = [rotation(rng.uniform(-180, 180), rng.uniform(-75, 75), rng.uniform(-45, 45))
             for _ in range(total)]
-    jobs = [(identities[i % len(identities)], rots[i]) for i in range(total)]
     print(f'python {platform.python_version()}, numpy {np.__version__}, '
           f'opencv {cv2.__version__}, 1 thread')
     for style in args.styles:
-        kwargs = STYLES[style]
+        kwargs, identity_kwargs = STYLES[style]
+        # The same people in every style (one seed per person).
+        identities = [renderer.sample_identity(np.random.default_rng([args.seed, k]),
+                                               **identity_kwargs)
+                      for k in range(args.identities)]
+        jobs = [(identities[i % len(identities)], rots[i]) for i in range(total)]
         for ident, rot in jobs[:args.warmup]:
             renderer.render_head(ident, rot, args.size, rng, **kwargs)
         wall, cpu = time.perf_counter(), time.process_time()

@@ -14,6 +14,8 @@ from .renderer import render_head, sample_identity
 #: The options of ``render_head`` that ``SynthHeadsDataset(render_cfg=...)`` may set.
 RENDER_OPTIONS = frozenset(inspect.signature(render_head).parameters) - {
     'identity', 'rotation', 'size', 'rng'}
+#: The options of ``sample_identity`` that ``SynthHeadsDataset(identity_cfg=...)`` may set.
+IDENTITY_OPTIONS = frozenset(inspect.signature(sample_identity).parameters) - {'rng'}
 
 
 def sample_poses(rng: np.random.Generator, n: int, yaw_range: Sequence[float],
@@ -61,6 +63,8 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
             ``rotation``, ``size`` and ``rng``), e.g. ``dict(scale=0.65,
             bbox_source='landmarks', background_style='natural', face_detail=True)``
             for crops like real photographs (``configs/rankpose/README.md``).
+        identity_cfg: keyword arguments of :func:`sample_identity` (all but ``rng``),
+            e.g. ``dict(face_geometry='measured')`` for the proportions of real faces.
         **kwargs: the arguments of :class:`BaseHeadPoseDataset` (``pipeline``,
             ``test_mode``, ``full_range``, ...). ``data_root`` and ``ann_file`` are unused.
     """
@@ -70,7 +74,8 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
                  pitch_range: Sequence[float] = (-60, 60),
                  roll_range: Sequence[float] = (-45, 45), pitch_std: Optional[float] = None,
                  roll_std: Optional[float] = None, cache: bool = False,
-                 render_cfg: Optional[dict] = None, **kwargs):
+                 render_cfg: Optional[dict] = None, identity_cfg: Optional[dict] = None,
+                 **kwargs):
         if num_samples < 1 or num_identities < 1:
             raise ValueError('SynthHeadsDataset: num_samples and num_identities must be >= 1, '
                              f'got {num_samples} and {num_identities}')
@@ -86,6 +91,12 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         if unknown:
             raise ValueError(f'SynthHeadsDataset: render_cfg has unknown keys {sorted(unknown)}; '
                              f'render_head takes {sorted(RENDER_OPTIONS)}')
+        self.identity_cfg = dict(identity_cfg or {})
+        unknown = set(self.identity_cfg) - IDENTITY_OPTIONS
+        if unknown:
+            raise ValueError(f'SynthHeadsDataset: identity_cfg has unknown keys '
+                             f'{sorted(unknown)}; sample_identity takes '
+                             f'{sorted(IDENTITY_OPTIONS)}')
         self._images = {}
         kwargs.setdefault('full_range', max(abs(float(v)) for v in yaw_range) > 90)
         self._identities = {}
@@ -103,7 +114,7 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         """The appearance of one person, a pure function of (seed, identity)."""
         if identity not in self._identities:
             self._identities[identity] = sample_identity(
-                np.random.default_rng([self.seed, 1, identity]))
+                np.random.default_rng([self.seed, 1, identity]), **self.identity_cfg)
         return self._identities[identity]
 
     def render(self, idx: int, info: Optional[dict] = None) -> tuple:

@@ -98,7 +98,7 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(rng.uniform(lo, hi))
 
 
-def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
+def sample_identity(rng: np.random.Generator, face_geometry: str = 'classic') -> dict[str, Any]:
     """Samples the appearance of one synthetic person.
 
     All lengths are in model units (the skull is about 2 units tall), all colours are
@@ -108,10 +108,25 @@ def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
 
     Args:
         rng: Source of randomness.
+        face_geometry: ``'classic'``, the original round face (the lower face is the
+            front of a ball: the chin sits 0.42 eye-to-chin lengths behind the eyes);
+            or ``'measured'``, the proportions of real faces: a jaw tilted forward-down
+            so that the chin is as far forward as the eyes and the lips 0.2 in front
+            of them, the mouth and brows where real ones are, a longer nose. Its
+            numbers were fitted to the canonical 3D landmarks (``pt3d_68`` rotated back
+            by the pose) of the AFLW2000 development set, in units of the
+            eye-to-chin length: chin depth +0.03 (classic -0.42), nose tip +0.37 (0.20),
+            mouth corners 0.60 below the eyes (0.53), brows 0.18 above them (0.11).
+            With it, the contour of :func:`face_landmarks` (the crop's landmark box)
+            is refitted too. The classic values are drawn first and in the same order
+            either way, so a seed gives the same colours, hair and eyes with both.
 
     Returns:
         The identity parameters, to be passed to :func:`render_head`.
     """
+    if face_geometry not in ('classic', 'measured'):
+        raise ValueError("sample_identity: face_geometry must be 'classic' or 'measured', "
+                         f'got {face_geometry!r}')
     # Skin: a continuum from light to dark plus a small per-channel jitter.
     t = _u(rng, 0.0, 1.0) * (len(_SKIN_RGB) - 1)
     i = min(int(t), len(_SKIN_RGB) - 2)
@@ -148,7 +163,7 @@ def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
 
     eye_y = _u(rng, 0.02, 0.12)
     nose_y = _u(rng, -0.24, -0.14)
-    return {
+    ident = {
         'skull_center': skull_c,
         'skull_radii': (rx, ry, rz),
         'jaw_center': jaw_c,
@@ -192,7 +207,22 @@ def sample_identity(rng: np.random.Generator) -> dict[str, Any]:
         'beard': bool(rng.random() < 0.12),
         'neck': bool(rng.random() < 0.85),
         'neck_radii': (_u(rng, 0.36, 0.48), 1.0, _u(rng, 0.36, 0.46)),
+        'face_geometry': face_geometry,
+        'jaw_tilt': 0.0,
     }
+    if face_geometry == 'measured':
+        # A long lower-face ellipsoid tilted forward-down (its back lies inside the
+        # skull); least-squares fit to the real chin, lips, mouth corners and jaw
+        # points, varied by about +-8% per person.
+        k = _u(rng, 0.92, 1.08)
+        ident['jaw_center'] = (0.0, _u(rng, -0.32, -0.26), _u(rng, 0.02, 0.10))
+        ident['jaw_radii'] = (_u(rng, 0.56, 0.66), _u(rng, 0.60, 0.70) * k, 1.0 * k)
+        ident['jaw_tilt'] = _u(rng, 22.0, 31.0)
+        ident['mouth_y'] = _u(rng, -0.58, -0.48)
+        ident['brow_y'] = eye_y + _u(rng, 0.16, 0.21)
+        nr = ident['nose_radii']
+        ident['nose_radii'] = (nr[0], nr[1], _u(rng, 0.21, 0.28))
+    return ident
 
 
 # ---------------------------------------------------------------------------
@@ -228,15 +258,48 @@ def _add(a: Sequence[float], b: Sequence[float]) -> Vec:
     return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
 
 
+def _jaw_axes(ident: dict[str, Any]) -> Mat:
+    """The jaw's axes: its local z points forward-down, ``jaw_tilt`` degrees below level."""
+    tilt = ident.get('jaw_tilt', 0.0)  # identities stored before the tilt have none
+    return _rot_x(-tilt) if tilt else _EYE
+
+
+def _front_z(center: Sequence[float], axes: Mat, radii: Sequence[float], x: float,
+             y: float) -> float:
+    """Largest model z of an ellipsoid on the line (x, y, .), ``-inf`` if it misses.
+
+    Local coordinates are ``axes @ (m - center)``; along the line they are
+    ``p + z a`` with ``a`` the third column of ``axes``, which gives a quadratic in z.
+    """
+    d = (x - center[0], y - center[1], -center[2])
+    p = [_dot(row, d) / r for row, r in zip(axes, radii)]
+    a = [row[2] / r for row, r in zip(axes, radii)]
+    qa, qb, qc = _dot(a, a), _dot(a, p), _dot(p, p) - 1.0
+    disc = qb * qb - qa * qc
+    return (-qb + math.sqrt(disc)) / qa if disc > 0.0 else -math.inf
+
+
 def _face_surface_z(ident: dict[str, Any], x: float, y: float) -> float:
     """Model z of the front of the skull/jaw union at (x, y) (the centre's z if missed)."""
-    best = -math.inf
-    for c, r in ((ident['skull_center'], ident['skull_radii']),
-                 (ident['jaw_center'], ident['jaw_radii'])):
-        v = 1.0 - (x / r[0]) ** 2 - ((y - c[1]) / r[1]) ** 2
-        if v > 0.0:
-            best = max(best, c[2] + r[2] * math.sqrt(v))
+    best = max(_front_z(ident['skull_center'], _EYE, ident['skull_radii'], x, y),
+               _front_z(ident['jaw_center'], _jaw_axes(ident), ident['jaw_radii'], x, y))
     return best if best > -math.inf else float(ident['skull_center'][2])
+
+
+def _chin_y(ident: dict[str, Any]) -> float:
+    """Model y of the chin landmark, 97% of the way to the jaw's front-bottom point.
+
+    That point is the jaw's extreme point in the direction ``jaw_tilt`` degrees forward
+    of straight down (its lowest point when the jaw is level): for an ellipsoid with
+    shape matrix ``M = A^T diag(r^2) A`` the extreme point in direction ``u`` is
+    ``c + M u / sqrt(u^T M u)``.
+    """
+    t = math.radians(ident.get('jaw_tilt', 0.0))
+    u = (0.0, -math.cos(t), math.sin(t))
+    axes, r = _jaw_axes(ident), ident['jaw_radii']
+    lu = [_dot(row, u) * ri for row, ri in zip(axes, r)]  # diag(r) A u
+    off_y = sum(axes[i][1] * r[i] * lu[i] for i in range(3)) / math.sqrt(_dot(lu, lu))
+    return ident['jaw_center'][1] + 0.97 * off_y
 
 
 def _skull_front_z(ident: dict[str, Any], y: float) -> float:
@@ -252,7 +315,8 @@ def _build_prims(ident: dict[str, Any], rotation: Mat) -> list[_Prim]:
     """
     sc, sr = tuple(ident['skull_center']), tuple(ident['skull_radii'])
     prims = [_Prim(_SKULL, sc, _EYE, sr, False),
-             _Prim(_JAW, tuple(ident['jaw_center']), _EYE, tuple(ident['jaw_radii']), False)]
+             _Prim(_JAW, tuple(ident['jaw_center']), _jaw_axes(ident),
+                   tuple(ident['jaw_radii']), False)]
     # Nose: an ellipsoid tilted so that its tip points forward-down, sunk into the face.
     nr = tuple(ident['nose_radii'])
     ny = ident['nose_y']
@@ -427,16 +491,30 @@ def face_landmarks(identity: dict[str, Any]) -> np.ndarray:
         ``(40, 3)`` float64 model coordinates.
     """
     sc, sr = identity['skull_center'], identity['skull_radii']
-    jc, jr = identity['jaw_center'], identity['jaw_radii']
     eye_y = identity['eye_y']
     y_top = eye_y - 0.05
-    half_w = 0.95 * sr[0] * math.sqrt(max(1.0 - ((y_top - sc[1]) / sr[1]) ** 2, 0.0))
-    y_chin = jc[1] - 0.97 * jr[1]
+    y_chin = _chin_y(identity)
     pts = []
-    for phi in np.linspace(-0.5 * math.pi, 0.5 * math.pi, 17):
-        x = half_w * math.sin(phi)
-        y = y_top - (y_top - y_chin) * math.cos(phi)
-        pts.append((x, y, _face_surface_z(identity, 0.92 * x, y)))
+    if identity.get('face_geometry', 'classic') == 'measured':
+        # Inside the skull's outline (the face is narrower than the head), square-
+        # shouldered like a jaw line and bending back at the top to just in front of the
+        # ears, where the 68-point jaw line starts. Fitted to the AFLW2000 development
+        # set: points 0/16 and 4/12 within 0.02 eye-to-chin lengths of the real ones
+        # turned back to frontal; median box width / height 1.05, 1.02, 0.94 for |yaw|
+        # in [0, 30), [30, 60), [60, 90) against the real 1.06, 1.05, 0.89 (the classic
+        # contour, on the face's front surface: 1.23, 0.99, 0.74).
+        half_w = 0.82 * sr[0] * math.sqrt(max(1.0 - ((y_top - sc[1]) / sr[1]) ** 2, 0.0))
+        for phi in np.linspace(-0.5 * math.pi, 0.5 * math.pi, 17):
+            x = math.copysign(half_w * abs(math.sin(phi)) ** 0.6, phi)
+            y = y_top - (y_top - y_chin) * math.cos(phi)
+            pts.append((x, y, _face_surface_z(identity, 0.95 * x, y)
+                        - 0.4 * math.sin(phi) ** 2))
+    else:  # round the front of the face
+        half_w = 0.95 * sr[0] * math.sqrt(max(1.0 - ((y_top - sc[1]) / sr[1]) ** 2, 0.0))
+        for phi in np.linspace(-0.5 * math.pi, 0.5 * math.pi, 17):
+            x = half_w * math.sin(phi)
+            y = y_top - (y_top - y_chin) * math.cos(phi)
+            pts.append((x, y, _face_surface_z(identity, 0.92 * x, y)))
     half = 0.5 * identity['brow_len']
     for side in (-1.0, 1.0):
         for u in np.linspace(-1.0, 1.0, 5):
