@@ -18,6 +18,16 @@ RENDER_OPTIONS = frozenset(inspect.signature(render_head).parameters) - {
 IDENTITY_OPTIONS = frozenset(inspect.signature(sample_identity).parameters) - {'rng'}
 
 
+def _checked(cfg: Optional[dict], name: str, func: str, options: frozenset) -> dict:
+    """A copy of ``cfg`` (``{}`` for None); an error names any key ``func`` does not take."""
+    cfg = dict(cfg or {})
+    unknown = set(cfg) - options
+    if unknown:
+        raise ValueError(f'SynthHeadsDataset: {name} has unknown keys {sorted(unknown)}; '
+                         f'{func} takes {sorted(options)}')
+    return cfg
+
+
 def sample_poses(rng: np.random.Generator, n: int, yaw_range: Sequence[float],
                  pitch_range: Sequence[float], roll_range: Sequence[float],
                  pitch_std: Optional[float] = None,
@@ -86,17 +96,9 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         self.ranges = (tuple(yaw_range), tuple(pitch_range), tuple(roll_range))
         self.stds = (pitch_std, roll_std)
         self.cache = cache
-        self.render_cfg = dict(render_cfg or {})
-        unknown = set(self.render_cfg) - RENDER_OPTIONS
-        if unknown:
-            raise ValueError(f'SynthHeadsDataset: render_cfg has unknown keys {sorted(unknown)}; '
-                             f'render_head takes {sorted(RENDER_OPTIONS)}')
-        self.identity_cfg = dict(identity_cfg or {})
-        unknown = set(self.identity_cfg) - IDENTITY_OPTIONS
-        if unknown:
-            raise ValueError(f'SynthHeadsDataset: identity_cfg has unknown keys '
-                             f'{sorted(unknown)}; sample_identity takes '
-                             f'{sorted(IDENTITY_OPTIONS)}')
+        self.render_cfg = _checked(render_cfg, 'render_cfg', 'render_head', RENDER_OPTIONS)
+        self.identity_cfg = _checked(identity_cfg, 'identity_cfg', 'sample_identity',
+                                     IDENTITY_OPTIONS)
         self._images = {}
         kwargs.setdefault('full_range', max(abs(float(v)) for v in yaw_range) > 90)
         self._identities = {}

@@ -495,26 +495,23 @@ def face_landmarks(identity: dict[str, Any]) -> np.ndarray:
     y_top = eye_y - 0.05
     y_chin = _chin_y(identity)
     pts = []
+    # The contour: (width factor, exponent of |sin(phi)| across, x at which its depth is
+    # taken, how far its top bends back). Classic: round the front of the face.
+    # Measured: inside the skull's outline (the face is narrower than the head), square-
+    # shouldered like a jaw line and bending back at the top to just in front of the
+    # ears, where the 68-point jaw line starts; fitted to the AFLW2000 development set:
+    # points 0/16 and 4/12 within 0.02 eye-to-chin lengths of the real ones turned back
+    # to frontal, median box width / height 1.05, 1.02, 0.94 for |yaw| in [0, 30),
+    # [30, 60), [60, 90) against the real 1.06, 1.05, 0.89 (classic: 1.23, 0.99, 0.74).
     if identity.get('face_geometry', 'classic') == 'measured':
-        # Inside the skull's outline (the face is narrower than the head), square-
-        # shouldered like a jaw line and bending back at the top to just in front of the
-        # ears, where the 68-point jaw line starts. Fitted to the AFLW2000 development
-        # set: points 0/16 and 4/12 within 0.02 eye-to-chin lengths of the real ones
-        # turned back to frontal; median box width / height 1.05, 1.02, 0.94 for |yaw|
-        # in [0, 30), [30, 60), [60, 90) against the real 1.06, 1.05, 0.89 (the classic
-        # contour, on the face's front surface: 1.23, 0.99, 0.74).
-        half_w = 0.82 * sr[0] * math.sqrt(max(1.0 - ((y_top - sc[1]) / sr[1]) ** 2, 0.0))
-        for phi in np.linspace(-0.5 * math.pi, 0.5 * math.pi, 17):
-            x = math.copysign(half_w * abs(math.sin(phi)) ** 0.6, phi)
-            y = y_top - (y_top - y_chin) * math.cos(phi)
-            pts.append((x, y, _face_surface_z(identity, 0.95 * x, y)
-                        - 0.4 * math.sin(phi) ** 2))
-    else:  # round the front of the face
-        half_w = 0.95 * sr[0] * math.sqrt(max(1.0 - ((y_top - sc[1]) / sr[1]) ** 2, 0.0))
-        for phi in np.linspace(-0.5 * math.pi, 0.5 * math.pi, 17):
-            x = half_w * math.sin(phi)
-            y = y_top - (y_top - y_chin) * math.cos(phi)
-            pts.append((x, y, _face_surface_z(identity, 0.92 * x, y)))
+        width, power, inset, bend = 0.82, 0.6, 0.95, 0.4
+    else:
+        width, power, inset, bend = 0.95, 1.0, 0.92, 0.0
+    half_w = width * sr[0] * math.sqrt(max(1.0 - ((y_top - sc[1]) / sr[1]) ** 2, 0.0))
+    for phi in np.linspace(-0.5 * math.pi, 0.5 * math.pi, 17):
+        x = math.copysign(half_w * abs(math.sin(phi)) ** power, phi)
+        y = y_top - (y_top - y_chin) * math.cos(phi)
+        pts.append((x, y, _face_surface_z(identity, inset * x, y) - bend * math.sin(phi) ** 2))
     half = 0.5 * identity['brow_len']
     for side in (-1.0, 1.0):
         for u in np.linspace(-1.0, 1.0, 5):
