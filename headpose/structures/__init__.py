@@ -8,7 +8,9 @@ from .pose import (
     flip_euler,
     flip_rotation,
     geodesic_distance,
+    head_motion_to_matrix,
     matrix_to_euler,
+    matrix_to_head_motion,
     project_to_rotation,
     rotate_in_plane,
     wrapped_angle_error,
@@ -16,7 +18,8 @@ from .pose import (
 
 __all__ = [
     'FLIP_MATRIX', 'HeadPoseDataSample', 'batched_nms', 'box_iou', 'clip_boxes',
-    'euler_to_matrix', 'flip_euler', 'flip_rotation', 'geodesic_distance', 'matrix_to_euler',
+    'euler_to_matrix', 'flip_euler', 'flip_rotation', 'geodesic_distance',
+    'head_motion_to_matrix', 'matrix_to_euler', 'matrix_to_head_motion',
     'nms', 'project_to_rotation', 'rotate_in_plane', 'unletterbox_boxes',
     'wrapped_angle_error'
 ]

@@ -101,6 +101,53 @@ def matrix_to_euler(rotation: ArrayLike, full_range: bool = False) -> ArrayLike:
     return _back(out, was_numpy)
 
 
+def head_motion_to_matrix(angles: ArrayLike) -> ArrayLike:
+    """Converts ``(turn, nod, tilt)`` in degrees, the way a person moves the head, into
+    rotation matrices.
+
+    The head turns about the vertical axis (``turn``, as yaw), then nods about its own
+    ear-to-ear axis (``nod``, as pitch: > 0 looks up), then tilts about its own forward
+    axis (``tilt``, as roll): ``R = Ry(-turn) @ Rx(-nod) @ Rz(-tilt)`` with standard
+    right-handed elementary rotations (intrinsic y-x-z). The Euler angles of
+    :func:`euler_to_matrix` apply pitch about the *camera's* x axis instead
+    (intrinsic x-y-z); the two agree for small angles and part at large yaw, where a
+    nodding profile has large, nearly opposite Euler pitch and roll: turn 80 with nod -20
+    is (yaw, pitch, roll) = (67.7, -64.5, -62.7) (``docs/conventions.md``).
+
+    Args:
+        angles: ``(..., 3)`` angles (turn, nod, tilt) in degrees.
+
+    Returns:
+        ``(..., 3, 3)`` rotation matrices (model -> camera, as :func:`euler_to_matrix`).
+    """
+    a, was_numpy = _to_torch(angles)
+    _check_last(a, (3, ), 'angles')
+    turn, nod, tilt = (-torch.deg2rad(a)).unbind(-1)
+    ca, sa = torch.cos(turn), torch.sin(turn)
+    cb, sb = torch.cos(nod), torch.sin(nod)
+    cc, sc = torch.cos(tilt), torch.sin(tilt)
+    # Ry(a) @ Rx(b) @ Rz(c), written out.
+    m = torch.stack([
+        ca * cc + sa * sb * sc, -ca * sc + sa * sb * cc, sa * cb,
+        cb * sc, cb * cc, -sb,
+        -sa * cc + ca * sb * sc, sa * sc + ca * sb * cc, ca * cb,
+    ], dim=-1).reshape(*a.shape[:-1], 3, 3)
+    return _back(m, was_numpy)
+
+
+def matrix_to_head_motion(rotation: ArrayLike) -> ArrayLike:
+    """Converts rotation matrices into ``(turn, nod, tilt)`` in degrees (the inverse of
+    :func:`head_motion_to_matrix`; nod in [-90, 90], turn and tilt in (-180, 180])."""
+    r, was_numpy = _to_torch(rotation)
+    _check_last(r, (3, 3), 'rotation')
+    nod = torch.atan2(-r[..., 1, 2], torch.hypot(r[..., 1, 0], r[..., 1, 1]))
+    turn = torch.atan2(r[..., 0, 2], r[..., 2, 2])
+    tilt = torch.atan2(r[..., 1, 0], r[..., 1, 1])
+    out = -torch.rad2deg(torch.stack([turn, nod, tilt], dim=-1))
+    out = torch.where(out <= -180.0, out + 360.0, out)
+    return _back(out, was_numpy)
+
+
 def flip_rotation(rotation: ArrayLike) -> ArrayLike:
     """The rotation seen in a horizontally flipped image: ``S R S``, ``S = diag(-1, 1, 1)``.
 

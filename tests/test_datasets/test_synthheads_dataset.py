@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from headpose.datasets import SynthHeadsDataset, TopDownCocoDataset
-from headpose.structures import matrix_to_euler
+from headpose.structures import head_motion_to_matrix, matrix_to_euler, matrix_to_head_motion
 from headpose.testing import REPO_ROOT
 
 
@@ -85,6 +85,30 @@ def test_render_cfg_reaches_the_renderer_and_is_checked():
     assert h_real < 0.85 * h_plain * 0.65 / 0.6
     with pytest.raises(ValueError, match=r"unknown keys \['colour'\]"):
         make(render_cfg=dict(colour=1))
+
+
+def test_pose_sampling_head_motion():
+    kw = dict(num_samples=3000, num_identities=7, img_size=32, pipeline=[],
+              yaw_range=(-90, 90), pitch_range=(-50, 50), roll_range=(-45, 45),
+              pitch_std=18, roll_std=18)
+    euler = SynthHeadsDataset(**kw)
+    motion = SynthHeadsDataset(pose_sampling='head_motion', **kw)
+    rot_e = np.stack([euler.get_rotations(i)[0] for i in range(len(euler))])
+    rot_m = np.stack([motion.get_rotations(i)[0] for i in range(len(motion))])
+    # The same three numbers, read as (turn, nod, tilt) instead of (yaw, pitch, roll).
+    drawn = matrix_to_euler(rot_e)
+    np.testing.assert_allclose(rot_m, head_motion_to_matrix(drawn), atol=1e-12)
+    np.testing.assert_allclose(matrix_to_head_motion(rot_m), drawn, atol=1e-9)
+    # At large yaw the Euler labels of nodding heads couple pitch and roll (pitch ~ roll
+    # for yaw > 0, pitch ~ -roll for yaw < 0), as AFLW2000's profiles do; drawn as Euler
+    # angles they stay independent.
+    for rot, low, high in ((rot_m, 0.9, 1.0), (rot_e, -0.1, 0.1)):
+        angles = matrix_to_euler(rot)
+        big = np.abs(angles[:, 0]) > 70
+        corr = np.corrcoef(angles[big, 1], np.sign(angles[big, 0]) * angles[big, 2])[0, 1]
+        assert low < corr < high
+    with pytest.raises(ValueError, match="pose_sampling must be one of.*'yxz'"):
+        make(pose_sampling='yxz')
 
 
 def test_identity_cfg_reaches_sample_identity_and_is_checked():

@@ -7,7 +7,7 @@ import numpy as np
 
 from headpose.datasets.base import BaseHeadPoseDataset
 from headpose.registry import DATASETS
-from headpose.structures import euler_to_matrix
+from headpose.structures import euler_to_matrix, head_motion_to_matrix
 
 from .renderer import render_head, sample_identity
 
@@ -16,6 +16,8 @@ RENDER_OPTIONS = frozenset(inspect.signature(render_head).parameters) - {
     'identity', 'rotation', 'size', 'rng'}
 #: The options of ``sample_identity`` that ``SynthHeadsDataset(identity_cfg=...)`` may set.
 IDENTITY_OPTIONS = frozenset(inspect.signature(sample_identity).parameters) - {'rng'}
+#: How the three drawn angles make a rotation (``SynthHeadsDataset(pose_sampling=...)``).
+POSE_SAMPLINGS = {'euler': euler_to_matrix, 'head_motion': head_motion_to_matrix}
 
 
 def _checked(cfg: Optional[dict], name: str, func: str, options: frozenset) -> dict:
@@ -68,6 +70,13 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         pitch_std: if given, pitch is normal with this deviation (clipped to its range)
             instead of uniform; see ``sample_poses``.
         roll_std: the same for roll.
+        pose_sampling: what the three angles drawn from the ranges are. ``'euler'``:
+            the labels' own (yaw, pitch, roll) (:func:`euler_to_matrix`), each drawn
+            independently. ``'head_motion'``: (turn, nod, tilt) as a person moves the
+            head (:func:`head_motion_to_matrix`): at large yaw the heads then nod as
+            often as frontal ones do, which independent Euler pitch and roll cannot give
+            (their axes meet there), and the labels show the large, coupled Euler pitch
+            and roll of real profiles (``configs/rankpose/README.md``).
         cache: keep rendered images in memory (per process) after the first epoch.
         render_cfg: keyword arguments of :func:`render_head` (all but ``identity``,
             ``rotation``, ``size`` and ``rng``), e.g. ``dict(scale=0.65,
@@ -83,8 +92,9 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
                  img_size: int = 128, yaw_range: Sequence[float] = (-90, 90),
                  pitch_range: Sequence[float] = (-60, 60),
                  roll_range: Sequence[float] = (-45, 45), pitch_std: Optional[float] = None,
-                 roll_std: Optional[float] = None, cache: bool = False,
-                 render_cfg: Optional[dict] = None, identity_cfg: Optional[dict] = None,
+                 roll_std: Optional[float] = None, pose_sampling: str = 'euler',
+                 cache: bool = False, render_cfg: Optional[dict] = None,
+                 identity_cfg: Optional[dict] = None,
                  **kwargs):
         if num_samples < 1 or num_identities < 1:
             raise ValueError('SynthHeadsDataset: num_samples and num_identities must be >= 1, '
@@ -95,6 +105,10 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         self.img_size = img_size
         self.ranges = (tuple(yaw_range), tuple(pitch_range), tuple(roll_range))
         self.stds = (pitch_std, roll_std)
+        if pose_sampling not in POSE_SAMPLINGS:
+            raise ValueError(f'SynthHeadsDataset: pose_sampling must be one of '
+                             f'{tuple(POSE_SAMPLINGS)}, got {pose_sampling!r}')
+        self.pose_sampling = pose_sampling
         self.cache = cache
         self.render_cfg = _checked(render_cfg, 'render_cfg', 'render_head', RENDER_OPTIONS)
         self.identity_cfg = _checked(identity_cfg, 'identity_cfg', 'sample_identity',
@@ -107,7 +121,7 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
     def load_data_list(self) -> list:
         rng = np.random.default_rng([self.seed, 0])
         poses = sample_poses(rng, self.num_samples, *self.ranges, *self.stds)
-        rotations = euler_to_matrix(poses)
+        rotations = POSE_SAMPLINGS[self.pose_sampling](poses)
         return [dict(img_path=f'synthheads/seed{self.seed}/{i:06d}.png',
                      gt_rotations=rotations[i][None], identity=i % self.num_identities)
                 for i in range(self.num_samples)]
