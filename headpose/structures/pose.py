@@ -111,7 +111,7 @@ def head_motion_to_matrix(angles: ArrayLike) -> ArrayLike:
     right-handed elementary rotations (intrinsic y-x-z). The Euler angles of
     :func:`euler_to_matrix` apply pitch about the *camera's* x axis instead
     (intrinsic x-y-z); the two agree for small angles and part at large yaw, where a
-    nodding profile has large, nearly opposite Euler pitch and roll: turn 80 with nod -20
+    nodding profile has large Euler pitch and roll of nearly equal size: turn 80 with nod -20
     is (yaw, pitch, roll) = (67.7, -64.5, -62.7) (``docs/conventions.md``).
 
     Args:

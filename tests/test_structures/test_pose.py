@@ -174,7 +174,7 @@ def test_head_motion_and_euler_agree_small_and_part_at_large_yaw():
     small = random_angles(200, seed=4, yaw_max=3.0, other_max=3.0)
     diff = matrix_to_euler(head_motion_to_matrix(small)) - small
     assert np.abs(diff).max() < 0.2  # second order: 3 degrees -> under 0.2
-    # Turn 80 with nod -20: independently, scipy's extrinsic form of the Euler convention.
+    # Turn 80 with nod -20: independently, the Euler convention as scipy's intrinsic 'XYZ'.
     euler = matrix_to_euler(head_motion_to_matrix(np.array([80.0, -20.0, 0.0])))
     r = Rotation.from_euler('YXZ', -np.radians([80.0, -20.0, 0.0]))
     pitch, yaw, roll = -np.degrees(r.as_euler('XYZ'))

@@ -76,7 +76,7 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
             head (:func:`head_motion_to_matrix`): at large yaw the heads then nod as
             often as frontal ones do, which independent Euler pitch and roll cannot give
             (their axes meet there), and the labels show the large, coupled Euler pitch
-            and roll of real profiles (``configs/rankpose/README.md``).
+            and roll of real profiles (``docs/conventions.md``).
         cache: keep rendered images in memory (per process) after the first epoch.
         render_cfg: keyword arguments of :func:`render_head` (all but ``identity``,
             ``rotation``, ``size`` and ``rng``), e.g. ``dict(scale=0.65,
