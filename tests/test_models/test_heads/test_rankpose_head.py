@@ -117,6 +117,32 @@ def test_bounded_heads_reachable_set():
     assert sum(math.sin(math.radians(a))**2 for a in (70, 30, 20)) > 1
 
 
+def test_head_motion_codec_reaches_a_nodding_profile_that_euler_cannot():
+    """A profile that turns 80 and nods -20 is Euler (67.7, -64.5, -62.7): out of the
+    cosine head's reach as Euler angles (sum (a / 90)^2 = 1.56 > 1 with orthonormal
+    weights), in reach as head motion (0.84). With HeadMotionCodec the head's targets
+    are (turn, nod, tilt) and its predictions decode to the Euler angles."""
+    euler = [67.7, -64.5, -62.7]
+    assert sum((a / 90.0) ** 2 for a in euler) > 1.5
+    q, _ = torch.linalg.qr(torch.randn(16, 4, dtype=torch.float64))
+    unit = torch.tensor([80.0, -20.0, 0.0], dtype=torch.float64) / 90.0
+    # the unit feature whose cosines with the three weight rows are `unit`
+    feat = q[:, :3] @ unit + math.sqrt(1.0 - unit.pow(2).sum().item()) * q[:, 3]
+    head = RankPoseHead(in_channels=16, output_transform='cosine', loss_rank=None,
+                        loss=dict(type='MSELoss', images_per_sample=1),
+                        codec=dict(type='HeadMotionCodec'))
+    with torch.no_grad():
+        head.fc.weight.copy_(q[:, :3].T)
+    feats = (feat[None].float(), )
+    torch.testing.assert_close(head(feats), torch.tensor([[80.0, -20.0, 0.0]]),
+                               atol=1e-3, rtol=0)
+    pred = head.predict(feats, samples([[0, 0, 0]], paired=False))[0]
+    torch.testing.assert_close(pred.poses, torch.tensor([euler]), atol=0.05, rtol=0)
+    # trained on head motion: the Euler label's targets are (80, -20, 0), met here
+    losses = head.loss(feats, samples([euler], paired=False))
+    assert losses['mae'].item() < 0.05
+
+
 def test_non_negative_features_cap_the_bounded_outputs_and_feat_norm_lifts_it():
     """A ReLU feature F >= 0 reaches at most cos(F, w) = |w+| / |w|: with w = (1, -1, 0, 0)
     every output stays within 90 / sqrt(2) = 63.64 degrees, whichever F. A BN1d before

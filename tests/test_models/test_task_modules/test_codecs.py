@@ -14,6 +14,7 @@ ANGLES = torch.tensor([[30.0, -20.0, 10.0], [-70.0, 40.0, -25.0], [5.0, 0.0, 60.
 
 
 @pytest.mark.parametrize('codec_cfg', [dict(type='EulerCodec'),
+                                       dict(type='HeadMotionCodec'),
                                        dict(type='RotationVectorCodec')])
 def test_merge_flip_of_a_consistent_pair_is_the_pose(codec_cfg):
     """A flipped crop whose prediction is exactly the flipped pose changes nothing."""
@@ -47,5 +48,21 @@ def test_euler_merge_flip_wraps_at_180():
     assert abs(merged[0, 0].item()) == pytest.approx(180.0)
     assert merged[0, 1:].abs().max().item() == 0.0
     # Narrow-range values: the plain mean after yaw -> -yaw, roll -> -roll.
+    out = codec.merge_flip(torch.tensor([[10.0, 20.0, 30.0]]), torch.tensor([[-30.0, 0.0, 10.0]]))
+    torch.testing.assert_close(out, torch.tensor([[20.0, 10.0, 10.0]]))
+
+
+def test_head_motion_codec_targets_and_flip():
+    """Targets are (turn, nod, tilt) (docs/conventions.md's example: turn 80, nod -20 is
+    Euler (67.7, -64.5, -62.7)); decoding gives the rotation and its Euler angles back;
+    the flip merge is the mean after turn -> -turn, tilt -> -tilt."""
+    codec = TASK_UTILS.build(dict(type='HeadMotionCodec'))
+    euler = torch.tensor([[67.7, -64.5, -62.7], [-10.0, 0.0, 0.0]], dtype=torch.float64)
+    targets = codec.encode(euler_to_matrix(euler))
+    torch.testing.assert_close(targets, torch.tensor([[80.0, -20.0, 0.0], [-10.0, 0.0, 0.0]],
+                                                     dtype=torch.float64), atol=0.05, rtol=0)
+    rot, angles = codec.decode(targets)
+    torch.testing.assert_close(rot, euler_to_matrix(euler))
+    torch.testing.assert_close(angles, euler)
     out = codec.merge_flip(torch.tensor([[10.0, 20.0, 30.0]]), torch.tensor([[-30.0, 0.0, 10.0]]))
     torch.testing.assert_close(out, torch.tensor([[20.0, 10.0, 10.0]]))

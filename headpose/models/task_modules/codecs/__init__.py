@@ -2,6 +2,7 @@
 
 from .base import BasePoseCodec
 from .euler_codec import EulerCodec
+from .head_motion_codec import HeadMotionCodec
 from .vector_codec import RotationVectorCodec
 
-__all__ = ['BasePoseCodec', 'EulerCodec', 'RotationVectorCodec']
+__all__ = ['BasePoseCodec', 'EulerCodec', 'HeadMotionCodec', 'RotationVectorCodec']
