@@ -71,4 +71,13 @@ class BasePoseCodec(metaclass=ABCMeta):
         return f'{type(self).__name__}(full_range={self.full_range})'
 
 
-__all__ = ['BasePoseCodec']
+def mean_on_circle(a: torch.Tensor, b: torch.Tensor, period: float = 360.0) -> torch.Tensor:
+    """Half-way from ``a`` to ``b`` the short way round a circle of ``period``:
+    ``a + wrap(b - a) / 2``, so that 179 and -179 degrees give 180, not 0; for values
+    less than half a period apart this is the plain mean (the codecs' flip merge)."""
+    diff = b - a
+    diff = diff - period * torch.round(diff / period)
+    return a + diff / 2
+
+
+__all__ = ['BasePoseCodec', 'mean_on_circle']

@@ -7,7 +7,7 @@ import torch
 from headpose.registry import TASK_UTILS
 from headpose.structures import euler_to_matrix, flip_euler, matrix_to_euler
 
-from .base import BasePoseCodec
+from .base import BasePoseCodec, mean_on_circle
 
 
 @TASK_UTILS.register_module()
@@ -45,10 +45,7 @@ class EulerCodec(BasePoseCodec):
         rule (yaw -> -yaw, roll -> -roll), taken on the circle: ``a + wrap(b - a) / 2``,
         so that 179 and -179 degrees give 180, not 0. For angles less than 180 apart
         (always, for heads bounded to (-90, 90)) this is the plain mean."""
-        back = flip_euler(flipped_outputs)
-        diff = (back - outputs) * self.angle_unit
-        diff = diff - 360.0 * torch.round(diff / 360.0)
-        return outputs + diff / (2 * self.angle_unit)
+        return mean_on_circle(outputs, flip_euler(flipped_outputs), 360.0 / self.angle_unit)
 
     def __repr__(self) -> str:
         return f'EulerCodec(full_range={self.full_range}, angle_unit={self.angle_unit})'

@@ -5,9 +5,14 @@ from typing import Tuple
 import torch
 
 from headpose.registry import TASK_UTILS
-from headpose.structures import head_motion_to_matrix, matrix_to_euler, matrix_to_head_motion
+from headpose.structures import (
+    flip_euler,
+    head_motion_to_matrix,
+    matrix_to_euler,
+    matrix_to_head_motion,
+)
 
-from .base import BasePoseCodec
+from .base import BasePoseCodec, mean_on_circle
 
 
 @TASK_UTILS.register_module()
@@ -47,10 +52,8 @@ class HeadMotionCodec(BasePoseCodec):
         """The mean of ``outputs`` and the flipped input's outputs mapped back by the flip
         rule (turn -> -turn, tilt -> -tilt), taken on the circle as
         ``EulerCodec.merge_flip`` does (the plain mean for outputs less than 180 apart)."""
-        back = flipped_outputs * flipped_outputs.new_tensor([-1.0, 1.0, -1.0])
-        diff = back - outputs
-        diff = diff - 360.0 * torch.round(diff / 360.0)
-        return outputs + diff / 2
+        # turn, nod, tilt flip with the signs of yaw, pitch, roll: flip_euler's rule
+        return mean_on_circle(outputs, flip_euler(flipped_outputs))
 
 
 __all__ = ['HeadMotionCodec']
