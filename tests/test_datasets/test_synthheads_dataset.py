@@ -64,6 +64,36 @@ def test_make_synthheads_round_trip(tmp_path):
         mod['main']([out, '--num-samples', '2'])
 
 
+def test_make_synthheads_renders_what_a_config_trains_on(tmp_path):
+    """--config takes the config's rendering, faces and poses; --num-samples replaces
+    its size; a config without SynthHeads is refused by name."""
+    import runpy
+
+    from mmengine.config import Config
+    mod = runpy.run_path(f'{REPO_ROOT}/tools/dataset_converters/make_synthheads.py')
+    config = f'{REPO_ROOT}/configs/rankpose/r18_cosine_synthheads-real.py'
+    out = str(tmp_path / 'real')
+    ann = mod['main']([out, '--config', config, '--num-samples', '3'])
+    trained = Config.fromfile(config).train_dataloader.dataset.dataset.to_dict()
+    assert trained['num_samples'] == 20000 and trained['render_cfg']['face_detail']
+    trained.update(num_samples=3, pipeline=[])
+    del trained['type']
+    ref = SynthHeadsDataset(**trained)
+    default = SynthHeadsDataset(num_samples=3, pipeline=[])
+    back = TopDownCocoDataset(ann_file=ann, data_prefix=dict(img=f'{out}/images'),
+                              pipeline=[dict(type='LoadImage')])
+    assert len(back) == 3
+    for i in range(3):
+        np.testing.assert_array_equal(back[i]['img'], ref.get_data_info(i)['img'])
+        np.testing.assert_allclose(back.get_rotations(i)[0], ref.get_rotations(i)[0],
+                                   atol=1e-9)
+        assert not np.array_equal(back[i]['img'], default.get_data_info(i)['img'])
+    with pytest.raises(SystemExit, match='r50_arccos_300wlp.py: train_dataloader has no '
+                                         'SynthHeadsDataset'):
+        mod['main']([str(tmp_path / 'x'), '--config',
+                     f'{REPO_ROOT}/configs/rankpose/r50_arccos_300wlp.py'])
+
+
 def test_face_like_pose_distribution():
     from headpose.datasets.synthheads.dataset import sample_poses
     p = sample_poses(np.random.default_rng(0), 20000, (-75, 75), (-45, 45), (-30, 30),

@@ -1,11 +1,15 @@
 """Write SynthHeads samples to disk: images plus a COCO-style head-pose annotation file.
 
-``python tools/dataset_converters/make_synthheads.py OUT_DIR [--num-samples 1000]
-[--num-identities 100] [--seed 0] [--img-size 128] [--overwrite]``
+``python tools/dataset_converters/make_synthheads.py OUT_DIR [--config CONFIG [--split
+train|val]] [--num-samples 1000] [--num-identities 100] [--seed 0] [--img-size 128]
+[--overwrite]``
 
 The samples are those that ``SynthHeadsDataset`` renders on the fly with the same
 arguments; ``TopDownCocoDataset`` reads them back (``OUT_DIR/annotations.json``,
-images in ``OUT_DIR/images/``).
+images in ``OUT_DIR/images/``). With ``--config``, the arguments are those of the
+config's SynthHeads training (or validation) set, its rendering, faces and pose
+distribution included, and the other options given replace them; without it, the
+defaults below.
 """
 
 import argparse
@@ -20,20 +24,44 @@ from tqdm import tqdm
 from headpose.datasets import SynthHeadsDataset
 from headpose.structures import matrix_to_euler
 
+DEFAULTS = dict(num_samples=1000, num_identities=100, seed=0, img_size=128,
+                yaw_range=(-90, 90), pitch_range=(-60, 60), roll_range=(-45, 45))
+# Arguments of a config's SynthHeadsDataset that describe how it loads, not what it renders.
+NOT_RENDERING = ('type', 'pipeline', 'cache', 'test_mode', 'lazy_init', 'serialize_data',
+                 'max_refetch', 'indices', 'data_root', 'data_prefix', 'ann_file', 'metainfo',
+                 'filter_cfg')
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('out_dir')
-    parser.add_argument('--num-samples', type=int, default=1000)
-    parser.add_argument('--num-identities', type=int, default=100)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--img-size', type=int, default=128)
-    parser.add_argument('--yaw-range', type=float, nargs=2, default=(-90, 90))
-    parser.add_argument('--pitch-range', type=float, nargs=2, default=(-60, 60))
-    parser.add_argument('--roll-range', type=float, nargs=2, default=(-45, 45))
+    parser.add_argument('--config', help='render what this config trains on (its '
+                        'SynthHeadsDataset arguments); the options below replace them')
+    parser.add_argument('--split', choices=('train', 'val'), default='train',
+                        help="with --config: the config's training or validation set")
+    for name, value in DEFAULTS.items():
+        flag = '--' + name.replace('_', '-')
+        if isinstance(value, tuple):
+            parser.add_argument(flag, type=float, nargs=2, help=f'default {value}')
+        else:
+            parser.add_argument(flag, type=int, help=f'default {value}')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace an existing annotation file')
     return parser.parse_args(argv)
+
+
+def config_dataset_args(config: str, split: str) -> dict:
+    """The arguments of the SynthHeadsDataset in ``config``'s ``split`` data loader,
+    found through dataset wrappers (``dataset=...``), without those of loading."""
+    from mmengine.config import Config
+    key = f'{split}_dataloader'
+    node = Config.fromfile(config).get(key, {}).get('dataset')
+    while isinstance(node, dict) and node.get('type') != 'SynthHeadsDataset':
+        node = node.get('dataset')
+    if not isinstance(node, dict):
+        raise SystemExit(f'{config}: {key} has no SynthHeadsDataset (looked through its '
+                         "'dataset' wrappers)")
+    return {k: v for k, v in node.to_dict().items() if k not in NOT_RENDERING}
 
 
 def main(argv=None) -> str:
@@ -41,11 +69,14 @@ def main(argv=None) -> str:
     ann_path = osp.join(args.out_dir, 'annotations.json')
     if osp.exists(ann_path) and not args.overwrite:
         raise SystemExit(f'{ann_path} exists; pass --overwrite to replace it')
-    full_range = max(abs(args.yaw_range[0]), abs(args.yaw_range[1])) > 90
-    dataset = SynthHeadsDataset(
-        num_samples=args.num_samples, num_identities=args.num_identities, seed=args.seed,
-        img_size=args.img_size, yaw_range=args.yaw_range, pitch_range=args.pitch_range,
-        roll_range=args.roll_range, full_range=full_range, pipeline=[])
+    kwargs = dict(DEFAULTS)
+    if args.config:
+        kwargs.update(config_dataset_args(args.config, args.split))
+    kwargs.update({k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None})
+    full_range = kwargs.pop('full_range', None)
+    if full_range is None:
+        full_range = max(abs(float(v)) for v in kwargs['yaw_range']) > 90
+    dataset = SynthHeadsDataset(full_range=full_range, pipeline=[], **kwargs)
     os.makedirs(osp.join(args.out_dir, 'images'), exist_ok=True)
     images, annotations = [], []
     for idx in tqdm(range(len(dataset)), desc='rendering SynthHeads'):
