@@ -37,7 +37,11 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from headpose.apis.inferencer import IMAGE_EXTENSIONS, list_images  # noqa: E402, F401
+from headpose.apis.inferencer import (  # noqa: E402, F401
+    IMAGE_EXTENSIONS,
+    demo_score_thr,
+    list_images,
+)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -57,8 +61,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', default='outputs/image_demo',
                         help='where vis/ and results.json are written')
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:0, ...')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='smallest detection score kept (Multitask-Net and detectors)')
+    parser.add_argument('--score-thr', type=float,
+                        help="smallest detection score kept (default: a detector's own, "
+                        'BlazeFace 0.5, Haar 0, Multitask-Net 0.3; a Multitask-Net on '
+                        'whole images 0.3)')
     parser.add_argument('--batch-size', type=int, default=32,
                         help='images (and head crops) per forward pass')
     parser.add_argument('--recursive', action='store_true', help='also read sub-folders')
@@ -85,8 +91,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    score_thr = demo_score_thr(args.score_thr, inferencer)
     result = inferencer(args.input, batch_size=args.batch_size, out_dir=args.out_dir,
-                        no_save_vis=args.no_vis, score_thr=args.score_thr,
+                        no_save_vis=args.no_vis, score_thr=score_thr,
                         draw_cube=args.cube and not args.no_cube, recursive=args.recursive,
                         skip_failed=True, show_progress=len(files) > 1)
     results, failed = result['predictions'], result['failed']

@@ -39,6 +39,7 @@ from headpose.apis.inferencer import (  # noqa: E402, F401 - model_full_range: r
     VIDEO_CSV_HEADER,
     VideoSink,
     csv_rows,
+    demo_score_thr,
     model_full_range,
 )
 
@@ -57,7 +58,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-video', help='drawn video (.mp4 or .avi)')
     parser.add_argument('--out-csv', help='per-frame CSV')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument('--score-thr', type=float,
+                        help="smallest detection score kept (default: a detector's own, "
+                        'BlazeFace 0.5, Haar 0, Multitask-Net 0.3; a Multitask-Net on '
+                        'whole images 0.3)')
     parser.add_argument('--smooth', type=float, default=0.0,
                         help='temporal smoothing momentum in [0, 1) (0: off; e.g. 0.6)')
     parser.add_argument('--max-frames', type=int, default=None,
@@ -81,7 +85,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'error: {err}', file=sys.stderr)
         return 2
     try:  # the arguments are checked before the video is opened
-        stream = inferencer.stream(source, return_vis=True, score_thr=args.score_thr,
+        score_thr = demo_score_thr(args.score_thr, inferencer)
+        stream = inferencer.stream(source, return_vis=True, score_thr=score_thr,
                                    draw_cube=args.cube and not args.no_cube, smooth=args.smooth,
                                    max_frames=args.max_frames)
     except IOError as err:  # the video or webcam

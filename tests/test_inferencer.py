@@ -264,3 +264,14 @@ def test_multitask_net_finds_the_heads_itself(tmp_path):
     assert res['visualization'][0].shape == (1080, 1920, 3)
     _assert_same_heads(heads, _heads(inference_model(inferencer.model, CMU_JPGS[0],
                                                      score_thr=0.0)))
+
+
+def test_demo_score_thr():
+    """The demos' --score-thr: as given; unset, a detector keeps its own threshold and a
+    Multitask-Net on whole images keeps heads from 0.3 (not its test_cfg's 0.05)."""
+    from types import SimpleNamespace
+
+    from headpose.apis.inferencer import demo_score_thr
+    alone, detected = SimpleNamespace(detector=None), SimpleNamespace(detector=object())
+    assert demo_score_thr(None, alone) == 0.3 and demo_score_thr(None, detected) is None
+    assert demo_score_thr(0.6, alone) == 0.6 and demo_score_thr(0.0, detected) == 0.0

@@ -351,6 +351,19 @@ class InferenceStream:
         self.source.close()
 
 
+# The demos' smallest score of a Multitask-Net's heads on whole images.
+DEMO_SCORE_THR = 0.3
+
+
+def demo_score_thr(score_thr: Optional[float], inferencer) -> Optional[float]:
+    """The demos' ``--score-thr``: as given, or unset, a detector's own threshold
+    (BlazeFace 0.5, Haar 0, a Multitask-Net detector 0.3) and :data:`DEMO_SCORE_THR` for a
+    Multitask-Net on whole images (its test_cfg keeps heads from 0.05, for the mAP)."""
+    if score_thr is not None or inferencer.detector is not None:
+        return score_thr
+    return DEMO_SCORE_THR
+
+
 class _Threshold:
     """Sets a detector's ``score_thr`` for the time of one call (if it has one)."""
 

