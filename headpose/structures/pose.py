@@ -67,6 +67,12 @@ def euler_to_matrix(angles: ArrayLike) -> ArrayLike:
     return _back(m.transpose(-1, -2).contiguous(), was_numpy)
 
 
+def _half_open(degrees: torch.Tensor) -> torch.Tensor:
+    """Angles from atan2 in [-180, 180] -> (-180, 180], the toolbox's range (atan2 gives
+    -180 for a negative zero, and the head-motion angles are negated after it)."""
+    return torch.where(degrees <= -180.0, degrees + 360.0, degrees)
+
+
 def matrix_to_euler(rotation: ArrayLike, full_range: bool = False) -> ArrayLike:
     """Converts rotation matrices into ``(yaw, pitch, roll)`` in degrees.
 
@@ -96,9 +102,7 @@ def matrix_to_euler(rotation: ArrayLike, full_range: bool = False) -> ArrayLike:
         pitch = torch.atan2(m21, m22)
         roll = torch.atan2(m10, m00)
     out = torch.rad2deg(torch.stack([yaw, pitch, roll], dim=-1))
-    # atan2 gives -180 for a negative zero; the toolbox's range is (-180, 180].
-    out = torch.where(out <= -180.0, out + 360.0, out)
-    return _back(out, was_numpy)
+    return _back(_half_open(out), was_numpy)
 
 
 def head_motion_to_matrix(angles: ArrayLike) -> ArrayLike:
@@ -144,8 +148,7 @@ def matrix_to_head_motion(rotation: ArrayLike) -> ArrayLike:
     turn = torch.atan2(r[..., 0, 2], r[..., 2, 2])
     tilt = torch.atan2(r[..., 1, 0], r[..., 1, 1])
     out = -torch.rad2deg(torch.stack([turn, nod, tilt], dim=-1))
-    out = torch.where(out <= -180.0, out + 360.0, out)
-    return _back(out, was_numpy)
+    return _back(_half_open(out), was_numpy)
 
 
 def flip_rotation(rotation: ArrayLike) -> ArrayLike:

@@ -168,6 +168,11 @@ def test_head_motion_against_scipy_and_by_hand():
                                atol=1e-12)
     np.testing.assert_allclose(r[:, 1], [-np.sin(np.radians(20)), np.cos(np.radians(20)), 0],
                                atol=1e-12)
+    # Half-turns come out as +180 (range (-180, 180]), not as atan2's negated 180.
+    np.testing.assert_array_equal(matrix_to_head_motion(np.diag([-1.0, 1.0, -1.0])),
+                                  [180.0, 0.0, 0.0])
+    np.testing.assert_array_equal(matrix_to_head_motion(np.diag([-1.0, -1.0, 1.0])),
+                                  [0.0, 0.0, 180.0])
 
 
 def test_head_motion_and_euler_agree_small_and_part_at_large_yaw():
