@@ -92,6 +92,9 @@ def test_make_synthheads_renders_what_a_config_trains_on(tmp_path):
                                          'SynthHeadsDataset'):
         mod['main']([str(tmp_path / 'x'), '--config',
                      f'{REPO_ROOT}/configs/rankpose/r50_arccos_300wlp.py'])
+    with pytest.raises(SystemExit, match='val_dataloader has no SynthHeadsDataset'):
+        mod['main']([str(tmp_path / 'x'), '--split', 'val', '--config',
+                     f'{REPO_ROOT}/tests/data/configs/tiny_rankpose_synthheads_iters.py'])
 
 
 def test_face_like_pose_distribution():

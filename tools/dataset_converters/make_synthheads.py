@@ -55,7 +55,7 @@ def config_dataset_args(config: str, split: str) -> dict:
     found through dataset wrappers (``dataset=...``), without those of loading."""
     from mmengine.config import Config
     key = f'{split}_dataloader'
-    node = Config.fromfile(config).get(key, {}).get('dataset')
+    node = (Config.fromfile(config).get(key) or {}).get('dataset')
     while isinstance(node, dict) and node.get('type') != 'SynthHeadsDataset':
         node = node.get('dataset')
     if not isinstance(node, dict):
