@@ -28,6 +28,19 @@ def run(args, check=True, env=None):
     return proc
 
 
+def run_together(*arg_lists):
+    """Runs independent commands side by side (one thread each, as ``run``): the suite
+    waits for the slower one, not for the sum."""
+    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    procs = [subprocess.Popen([sys.executable] + args, cwd=REPO_ROOT, env=full_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for args in arg_lists]
+    for args, proc in zip(arg_lists, procs):
+        out, err = proc.communicate(timeout=600)
+        if proc.returncode != 0:
+            raise AssertionError(f'{args} failed:\n{out[-3000:]}\n{err[-3000:]}')
+
+
 def scalars(work_dir):
     runs = sorted(d for d in os.listdir(work_dir) if osp.isdir(osp.join(work_dir, d, 'vis_data')))
     with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
@@ -78,8 +91,9 @@ def assert_same_weights(path_a: str, path_b: str) -> None:
 
 def test_resume_gives_the_same_weights(tmp_path):
     straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
-    run(['tools/train.py', TINY, '--work-dir', straight])
-    run(['tools/train.py', TINY, '--work-dir', split, '--cfg-options', 'train_cfg.max_epochs=1'])
+    run_together(['tools/train.py', TINY, '--work-dir', straight],
+                 ['tools/train.py', TINY, '--work-dir', split, '--cfg-options',
+                  'train_cfg.max_epochs=1'])
     assert osp.isfile(osp.join(split, 'epoch_1.pth')) and not osp.isfile(
         osp.join(split, 'epoch_2.pth'))
     run(['tools/train.py', TINY, '--work-dir', split, '--resume'])
@@ -310,9 +324,9 @@ def test_iteration_based_resume_gives_the_same_weights(tmp_path):
     # mmengine replays the skipped batches through the pipeline on resume: they must not
     # draw from the restored random state (RNGStateHook restores it after the replay).
     straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
-    run(['tools/train.py', TINY_ITERS, '--work-dir', straight])
-    run(['tools/train.py', TINY_ITERS, '--work-dir', split, '--cfg-options',
-         'train_cfg.max_iters=3'])
+    run_together(['tools/train.py', TINY_ITERS, '--work-dir', straight],
+                 ['tools/train.py', TINY_ITERS, '--work-dir', split, '--cfg-options',
+                  'train_cfg.max_iters=3'])
     assert not osp.isfile(osp.join(split, 'iter_6.pth'))
     run(['tools/train.py', TINY_ITERS, '--work-dir', split, '--resume'])
     assert_same_weights(osp.join(straight, 'iter_6.pth'), osp.join(split, 'iter_6.pth'))
