@@ -35,10 +35,16 @@ def run_together(*arg_lists):
     procs = [subprocess.Popen([sys.executable] + args, cwd=REPO_ROOT, env=full_env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for args in arg_lists]
-    for args, proc in zip(arg_lists, procs):
-        out, err = proc.communicate(timeout=600)
-        if proc.returncode != 0:
-            raise AssertionError(f'{args} failed:\n{out[-3000:]}\n{err[-3000:]}')
+    try:
+        for args, proc in zip(arg_lists, procs):
+            out, err = proc.communicate(timeout=600)
+            if proc.returncode != 0:
+                raise AssertionError(f'{args} failed:\n{out[-3000:]}\n{err[-3000:]}')
+    finally:  # a failure above leaves no run behind
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
 
 
 def scalars(work_dir):
