@@ -18,11 +18,23 @@ TINY_COCO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_coco.py')
 TINY_ITERS = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads_iters.py')
 
 
+def tool_env(extra=None):
+    """The environment the tools run in here: one thread, the repository importable;
+    ``extra`` adds or replaces variables."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    env.update(extra or {})
+    return env
+
+
+def start(args):
+    """Starts a tool in the background, its output captured."""
+    return subprocess.Popen([sys.executable] + args, cwd=REPO_ROOT, env=tool_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def run(args, check=True, env=None):
-    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
-    full_env.update(env or {})
     proc = subprocess.run([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
-                          text=True, env=full_env, timeout=600)
+                          text=True, env=tool_env(env), timeout=600)
     if check and proc.returncode != 0:
         raise AssertionError(f'{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
     return proc
@@ -31,10 +43,7 @@ def run(args, check=True, env=None):
 def run_together(*arg_lists):
     """Runs independent commands side by side (one thread each, as ``run``): the suite
     waits for the slower one, not for the sum."""
-    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
-    procs = [subprocess.Popen([sys.executable] + args, cwd=REPO_ROOT, env=full_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for args in arg_lists]
+    procs = [start(args) for args in arg_lists]
     try:
         for args, proc in zip(arg_lists, procs):
             out, err = proc.communicate(timeout=600)
@@ -312,11 +321,9 @@ def test_a_second_run_in_a_busy_work_dir_is_refused(tmp_path):
 
 def test_two_runs_started_together_in_one_work_dir(tmp_path):
     work = str(tmp_path / 'w')
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
-    cmd = [sys.executable, 'tools/train.py', TINY, '--work-dir', work, '--cfg-options',
+    cmd = ['tools/train.py', TINY, '--work-dir', work, '--cfg-options',
            'train_cfg.max_epochs=1']
-    procs = [subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [start(cmd) for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]
     codes = sorted(p.returncode for p in procs)
     assert codes[0] == 0 and codes[1] != 0, outs
