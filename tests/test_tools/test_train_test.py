@@ -42,13 +42,16 @@ def run(args, check=True, env=None):
 
 def run_together(*arg_lists):
     """Runs independent commands side by side (one thread each, as ``run``): the suite
-    waits for the slower one, not for the sum."""
+    waits for the slower one, not for the sum. Returns each command's stdout + stderr."""
     procs = [start(args) for args in arg_lists]
+    outputs = []
     try:
         for args, proc in zip(arg_lists, procs):
             out, err = proc.communicate(timeout=600)
             if proc.returncode != 0:
                 raise AssertionError(f'{args} failed:\n{out[-3000:]}\n{err[-3000:]}')
+            outputs.append(out + err)
+        return outputs
     finally:  # a failure above leaves no run behind
         for proc in procs:
             if proc.poll() is None:
@@ -73,10 +76,15 @@ def test_training_lowers_the_loss_and_test_writes_records(tmp_path):
     first = [r['loss'] for r in logs if r['epoch'] == 1]
     last = [r['loss'] for r in logs if r['epoch'] == 4]
     assert sum(last) / len(last) < 0.7 * sum(first) / len(first)
-    out = str(tmp_path / 'results.json')
-    proc = run(['tools/test.py', TINY, osp.join(work, 'epoch_4.pth'), '--work-dir', work,
-                '--out', out, '--show-dir', str(tmp_path / 'vis')])
-    assert 'pose/MAE' in proc.stdout + proc.stderr
+    # The test, and the same with the inference speed-ups, side by side.
+    ckpt = osp.join(work, 'epoch_4.pth')
+    out, fast_out = str(tmp_path / 'results.json'), str(tmp_path / 'fast.json')
+    log, fast_log = run_together(
+        ['tools/test.py', TINY, ckpt, '--work-dir', str(tmp_path / 'test'), '--out', out,
+         '--show-dir', str(tmp_path / 'vis')],
+        ['tools/test.py', TINY, ckpt, '--work-dir', str(tmp_path / 'test_fast'), '--out',
+         fast_out, '--fuse-conv-bn', '--channels-last'])
+    assert 'pose/MAE' in log
     records = json.load(open(out))
     assert len(records) == 16
     assert set(records[0]) == {'img_path', 'gt_yaw', 'gt_pitch', 'gt_roll', 'pred_yaw',
@@ -84,10 +92,7 @@ def test_training_lowers_the_loss_and_test_writes_records(tmp_path):
     assert osp.isfile(tmp_path / 'vis' / 'montage.jpg')
     assert cv2.imread(str(tmp_path / 'vis' / 'montage.jpg')) is not None
     # The inference speed-ups give the same predictions, to float rounding.
-    fast_out = str(tmp_path / 'fast.json')
-    proc = run(['tools/test.py', TINY, osp.join(work, 'epoch_4.pth'), '--work-dir', work,
-                '--out', fast_out, '--fuse-conv-bn', '--channels-last'])
-    assert 'fuse_conv_bn=True, channels_last=True' in proc.stdout + proc.stderr
+    assert 'fuse_conv_bn=True, channels_last=True' in fast_log
     fast = json.load(open(fast_out))
     for a, b in zip(records, fast):
         assert a['img_path'] == b['img_path']
