@@ -36,8 +36,11 @@ quickstart: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# Two workers (pytest-xdist), each test file on one of them: a file's tests may share
+# module fixtures and run in order (the doc blocks do).
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 clean:
 	rm -rf $(VENV) work_dirs

@@ -12,7 +12,9 @@ import torch  # noqa: E402
 
 from headpose.utils import register_all_modules  # noqa: E402
 
-torch.set_num_threads(int(os.environ.get('HEADPOSE_TEST_THREADS', '2')))
+# `make test` runs two pytest-xdist workers, one thread each (2 cores); alone, 2 threads.
+torch.set_num_threads(int(os.environ.get(
+    'HEADPOSE_TEST_THREADS', '1' if os.environ.get('PYTEST_XDIST_WORKER') else '2')))
 register_all_modules()
 
 
