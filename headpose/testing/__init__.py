@@ -1,6 +1,7 @@
 """Helpers for tests: repository paths, configs, tiny models and seeded demo inputs."""
 
 import importlib.util
+import os
 import os.path as osp
 from types import ModuleType
 from typing import Optional
@@ -15,6 +16,17 @@ from headpose.structures import HeadPoseDataSample, euler_to_matrix
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The real samples of the public datasets (research-only; never copied into the repo).
 REAL_SAMPLES = osp.join(REPO_ROOT, '..', 'shared', 'data', 'real_samples')
+
+
+def tool_env(extra: Optional[dict] = None) -> dict:
+    """The environment that tests run the tools in: one thread, the repository importable.
+
+    Args:
+        extra: variables to add or replace (e.g. ``PYTHONPATH`` with a plugin's folder).
+    """
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
+    env.update(extra or {})
+    return env
 
 
 def load_script(relpath: str, name: Optional[str] = None) -> ModuleType:

@@ -32,7 +32,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from headpose.testing import REPO_ROOT
+from headpose.testing import REPO_ROOT, tool_env
 
 SHELL_LANGS = ('bash', 'shell', 'sh', 'console')
 MARKER = re.compile(r'^\s*<!--\s*(doc-test|doc-skip)\s*(?::\s*(.*?))?\s*-->\s*$')
@@ -240,7 +240,7 @@ def sandbox(tmp_path_factory) -> str:
 
 
 def environment() -> dict:
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1', MPLBACKEND='Agg')
+    env = tool_env(dict(MPLBACKEND='Agg'))
     env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
     return env
 

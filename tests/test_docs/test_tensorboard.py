@@ -13,7 +13,7 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from headpose.testing import REPO_ROOT, load_script
+from headpose.testing import REPO_ROOT, load_script, tool_env
 
 DOC = 'docs/advanced_guides/customize_runtime.md'
 SNIPPET = 'my_configs/r18_tensorboard_synthheads.py'
@@ -50,11 +50,10 @@ def test_training_writes_tensorboard_events(snippet, tmp_path):
         pytest.skip('tensorboard is not installed (pip install tensorboard to run this test)')
     path, fast = snippet
     work = str(tmp_path / 'run')
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
     proc = subprocess.run(
         [sys.executable, 'tools/train.py', path, '--work-dir', work, '--cfg-options', *fast,
          'train_cfg.max_epochs=1', 'train_cfg.val_interval=1'],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        cwd=REPO_ROOT, env=tool_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert glob.glob(osp.join(work, '*', 'vis_data', '**', 'events.out.tfevents.*'),
                      recursive=True)

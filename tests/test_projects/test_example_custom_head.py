@@ -13,7 +13,7 @@ import torch
 
 from headpose.registry import MODELS, TASK_UTILS
 from headpose.structures import euler_to_matrix, geodesic_distance
-from headpose.testing import REPO_ROOT, demo_batch
+from headpose.testing import REPO_ROOT, demo_batch, tool_env
 
 PROJECT = osp.join(REPO_ROOT, 'projects', 'example_custom_head')
 TINY = osp.join(REPO_ROOT, 'tests', 'data', 'configs', 'tiny_example_custom_head.py')
@@ -100,7 +100,7 @@ def test_head_loss_gradient_and_predict(plugin):
 
 
 def run(args, pythonpath):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(pythonpath))
+    env = tool_env(dict(PYTHONPATH=os.pathsep.join(pythonpath)))
     return subprocess.run([sys.executable] + args, cwd=REPO_ROOT, capture_output=True,
                           text=True, env=env, timeout=600)
 

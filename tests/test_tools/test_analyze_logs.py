@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from headpose.testing import REPO_ROOT, load_script
+from headpose.testing import REPO_ROOT, load_script, tool_env
 
 TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
 
@@ -28,10 +28,10 @@ def tool():
 def trained(tmp_path_factory):
     """The work dir of a real one-epoch tiny training run (4 iterations, logged each)."""
     work = str(tmp_path_factory.mktemp('run') / 'tiny')
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
     proc = subprocess.run([sys.executable, 'tools/train.py', TINY, '--work-dir', work,
                            '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1'],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+                          cwd=REPO_ROOT, env=tool_env(), capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return work
 

@@ -1,6 +1,5 @@
 """tools/train.py on the paper's RankPose config starts from ImageNet weights, or stops clearly."""
 
-import os
 import os.path as osp
 import shutil
 import subprocess
@@ -9,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from headpose.testing import REAL_SAMPLES, REPO_ROOT
+from headpose.testing import REAL_SAMPLES, REPO_ROOT, tool_env
 from headpose.testing.pretrained import torchvision_resnet50_state
 
 SAMPLES = osp.join(REAL_SAMPLES, '300w_lp')
@@ -29,9 +28,8 @@ def train(tmp_path, work_dir):
             'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
             'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
             'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT,
-               TORCH_HOME=str(tmp_path / 'torch'), HEADPOSE_NO_DOWNLOAD='1',
-               https_proxy='http://127.0.0.1:9', http_proxy='http://127.0.0.1:9')
+    env = tool_env(dict(TORCH_HOME=str(tmp_path / 'torch'), HEADPOSE_NO_DOWNLOAD='1',
+                        https_proxy='http://127.0.0.1:9', http_proxy='http://127.0.0.1:9'))
     return subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, env=env,
                           timeout=600)
 

@@ -10,20 +10,12 @@ import cv2
 import pytest
 import torch
 
-from headpose.testing import REPO_ROOT
+from headpose.testing import REPO_ROOT, tool_env
 from headpose.utils import malloc
 
 TINY = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads.py')
 TINY_COCO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_coco.py')
 TINY_ITERS = osp.join(REPO_ROOT, 'tests/data/configs/tiny_rankpose_synthheads_iters.py')
-
-
-def tool_env(extra=None):
-    """The environment the tools run in here: one thread, the repository importable;
-    ``extra`` adds or replaces variables."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=REPO_ROOT)
-    env.update(extra or {})
-    return env
 
 
 def start(args):
