@@ -144,6 +144,22 @@ def test_pose_sampling_head_motion():
         make(pose_sampling='yxz')
 
 
+def test_pose_sampling_mixed_alternates_by_person():
+    """Sample i is of person i % n; its drawn angles are head motion when i // n is odd
+    and Euler angles otherwise, so every person (here 7, with 28 samples) has both."""
+    kw = dict(num_samples=28, num_identities=7, img_size=32, pipeline=[], pitch_std=18,
+              roll_std=18)
+    rots = {name: np.stack([d.get_rotations(i)[0] for i in range(28)]) for name, d in (
+        (s, SynthHeadsDataset(pose_sampling=s, **kw)) for s in ('euler', 'head_motion',
+                                                                 'mixed'))}
+    motion = np.array([(i // 7) % 2 == 1 for i in range(28)])
+    np.testing.assert_array_equal(rots['mixed'][motion], rots['head_motion'][motion])
+    np.testing.assert_array_equal(rots['mixed'][~motion], rots['euler'][~motion])
+    assert not np.allclose(rots['euler'][motion], rots['head_motion'][motion])
+    mixed = SynthHeadsDataset(pose_sampling='mixed', **kw)
+    assert sorted(mixed.get_identity(i) for i in range(28)) == sorted(list(range(7)) * 4)
+
+
 def test_identity_cfg_reaches_sample_identity_and_is_checked():
     classic = make()
     measured = make(identity_cfg=dict(face_geometry='measured'))

@@ -16,8 +16,10 @@ RENDER_OPTIONS = frozenset(inspect.signature(render_head).parameters) - {
     'identity', 'rotation', 'size', 'rng'}
 #: The options of ``sample_identity`` that ``SynthHeadsDataset(identity_cfg=...)`` may set.
 IDENTITY_OPTIONS = frozenset(inspect.signature(sample_identity).parameters) - {'rng'}
-#: How the three drawn angles make a rotation (``SynthHeadsDataset(pose_sampling=...)``).
+#: How the three drawn angles make a rotation (``SynthHeadsDataset(pose_sampling=...)``);
+#: ``'mixed'`` alternates the two by person (``SynthHeadsDataset.load_data_list``).
 POSE_SAMPLINGS = {'euler': euler_to_matrix, 'head_motion': head_motion_to_matrix}
+POSE_SAMPLING_NAMES = (*POSE_SAMPLINGS, 'mixed')
 
 
 def _checked(cfg: Optional[dict], name: str, func: str, options: frozenset) -> dict:
@@ -76,7 +78,11 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
             head (:func:`head_motion_to_matrix`): at large yaw the heads then nod as
             often as frontal ones do, which independent Euler pitch and roll cannot give
             (their axes meet there), and the labels show the large, coupled Euler pitch
-            and roll of real profiles (``docs/conventions.md``).
+            and roll of real profiles (``docs/conventions.md``). ``'mixed'``: half of
+            each person's samples one way, half the other (sample ``i`` is of person
+            ``i % num_identities``, and its angles are head motion when
+            ``i // num_identities`` is odd): the poses of both, for a head that
+            regresses both (``CombinedCodec``).
         cache: keep rendered images in memory (per process) after the first epoch.
         render_cfg: keyword arguments of :func:`render_head` (all but ``identity``,
             ``rotation``, ``size`` and ``rng``), e.g. ``dict(scale=0.65,
@@ -105,9 +111,9 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
         self.img_size = img_size
         self.ranges = (tuple(yaw_range), tuple(pitch_range), tuple(roll_range))
         self.stds = (pitch_std, roll_std)
-        if pose_sampling not in POSE_SAMPLINGS:
+        if pose_sampling not in POSE_SAMPLING_NAMES:
             raise ValueError(f'SynthHeadsDataset: pose_sampling must be one of '
-                             f'{tuple(POSE_SAMPLINGS)}, got {pose_sampling!r}')
+                             f'{POSE_SAMPLING_NAMES}, got {pose_sampling!r}')
         self.pose_sampling = pose_sampling
         self.cache = cache
         self.render_cfg = _checked(render_cfg, 'render_cfg', 'render_head', RENDER_OPTIONS)
@@ -121,7 +127,12 @@ class SynthHeadsDataset(BaseHeadPoseDataset):
     def load_data_list(self) -> list:
         rng = np.random.default_rng([self.seed, 0])
         poses = sample_poses(rng, self.num_samples, *self.ranges, *self.stds)
-        rotations = POSE_SAMPLINGS[self.pose_sampling](poses)
+        if self.pose_sampling == 'mixed':
+            motion = (np.arange(self.num_samples) // self.num_identities) % 2 == 1
+            rotations = np.where(motion[:, None, None], head_motion_to_matrix(poses),
+                                 euler_to_matrix(poses))
+        else:
+            rotations = POSE_SAMPLINGS[self.pose_sampling](poses)
         return [dict(img_path=f'synthheads/seed{self.seed}/{i:06d}.png',
                      gt_rotations=rotations[i][None], identity=i % self.num_identities)
                 for i in range(self.num_samples)]
