@@ -49,6 +49,7 @@ def test_training_crops_frame_the_face_as_the_protocol_does():
     assert tuple(ds[1]['inputs'].shape) == (3, 64, 64)
     poses = np.array([train.yaw_range, train.pitch_range, train.roll_range])
     assert (poses[:, 1] > 40).all()  # wide poses, as in real photographs
+    assert train.pose_sampling == 'mixed'  # for the head's two output layers
 
 
 def test_head_can_answer_large_yaw():
@@ -58,3 +59,7 @@ def test_head_can_answer_large_yaw():
     assert cfg.model.head.output_transform == 'cosine'
     model = MODELS.build(cfg.model)
     assert isinstance(model.head.feat_norm, torch.nn.BatchNorm1d)
+    # Euler angles and head motion, one output layer each, averaged as rotations
+    assert [type(c).__name__ for c in model.pose_codec.codecs] == ['EulerCodec',
+                                                                  'HeadMotionCodec']
+    assert model.head.fc.out_features == 6
