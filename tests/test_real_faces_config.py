@@ -59,7 +59,8 @@ def test_head_can_answer_large_yaw():
     assert cfg.model.head.output_transform == 'cosine'
     model = MODELS.build(cfg.model)
     assert isinstance(model.head.feat_norm, torch.nn.BatchNorm1d)
-    # Euler angles and head motion, one output layer each, averaged as rotations
+    # Euler angles and head motion, one output layer each; the Euler layer answers
     assert [type(c).__name__ for c in model.pose_codec.codecs] == ['EulerCodec',
                                                                   'HeadMotionCodec']
+    assert model.pose_codec.weights == [1.0, 0.0]
     assert model.head.fc.out_features == 6

@@ -40,6 +40,30 @@ def test_merge_flip_lies_between_the_two_predictions(codec_cfg):
     assert geodesic_distance(rot, euler_to_matrix(a)).item() == pytest.approx(10.0, abs=1e-6)
 
 
+def test_combined_codec_weights():
+    """weights=[3, 1]: scipy's weighted mean; [1, 0]: the first part's answer alone (the
+    second an auxiliary task), whatever the second says."""
+    from scipy.spatial.transform import Rotation
+    a = torch.tensor([[10.0, 5.0, 0.0], [40.0, -20.0, 15.0]], dtype=torch.float64)
+    b = torch.tensor([[30.0, 5.0, 0.0], [55.0, 10.0, -5.0]], dtype=torch.float64)
+    hm = TASK_UTILS.build(dict(type='HeadMotionCodec')).encode(euler_to_matrix(b))
+    parts = [dict(type='EulerCodec'), dict(type='HeadMotionCodec')]
+    weighted = TASK_UTILS.build(dict(type='CombinedCodec', codecs=parts, weights=[3, 1]))
+    rot, _ = weighted.decode(torch.cat([a, hm], dim=1))
+    for i in range(2):
+        mean = Rotation.from_matrix(torch.stack([euler_to_matrix(a)[i],
+                                                 euler_to_matrix(b)[i]]).numpy()).mean(
+            weights=[3, 1])
+        torch.testing.assert_close(rot[i], torch.from_numpy(mean.as_matrix()))
+    first = TASK_UTILS.build(dict(type='CombinedCodec', codecs=parts, weights=[1, 0]))
+    for other in (hm, torch.full_like(hm, 70.0)):
+        torch.testing.assert_close(first.decode(torch.cat([a, other], dim=1))[1], a)
+    assert 'weights=[1.0, 0.0]' in repr(first)
+    for bad in ([1], [1, -1], [0, 0]):
+        with pytest.raises(ValueError, match='weights must be 2 numbers >= 0'):
+            TASK_UTILS.build(dict(type='CombinedCodec', codecs=parts, weights=bad))
+
+
 def test_euler_merge_flip_wraps_at_180():
     codec = TASK_UTILS.build(dict(type='EulerCodec', full_range=True))
     direct = torch.tensor([[179.0, 0.0, 0.0]])

@@ -1,6 +1,6 @@
 """The combined codec: one pose regressed in several representations at once."""
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 
@@ -18,25 +18,34 @@ class CombinedCodec(BasePoseCodec):
     A head with this codec has one output layer for every part (e.g. Euler angles and
     head motion, 3 + 3 outputs): its parts are trained on the same labels and answer
     each with its own errors, and their mean is an ensemble in one model. The chordal
-    mean of rotations ``R_k`` is the rotation nearest to ``sum_k R_k`` (Frobenius norm,
-    ``project_to_rotation``); scipy's ``Rotation.mean`` is the same mean.
+    mean of rotations ``R_k`` with weights ``w_k`` is the rotation nearest to
+    ``sum_k w_k R_k`` (Frobenius norm, ``project_to_rotation``); scipy's
+    ``Rotation.mean`` is the same mean. A part of weight 0 is trained but not asked:
+    an auxiliary task.
 
     Flip rule: each part's own (``merge_flip`` per part).
 
     Args:
         codecs: the parts' codec configs, e.g.
             ``[dict(type='EulerCodec'), dict(type='HeadMotionCodec')]``; at least two.
+        weights: the parts' weights in the answer (>= 0, not all 0); ``None``: equal.
         full_range: the Euler branch of the decoded angles (see ``matrix_to_euler``);
             the parts keep their own.
     """
 
-    def __init__(self, codecs: Sequence[dict], full_range: bool = False):
+    def __init__(self, codecs: Sequence[dict], weights: Optional[Sequence[float]] = None,
+                 full_range: bool = False):
         super().__init__(full_range)
         if isinstance(codecs, dict) or len(codecs) < 2:
             raise ValueError('CombinedCodec: codecs must be a list of at least two codec '
                              f'configs, got {codecs!r}')
         self.codecs = [c if isinstance(c, BasePoseCodec) else TASK_UTILS.build(c)
                        for c in codecs]
+        weights = [1.0] * len(codecs) if weights is None else [float(w) for w in weights]
+        if len(weights) != len(codecs) or min(weights) < 0 or not sum(weights) > 0:
+            raise ValueError(f'CombinedCodec: weights must be {len(codecs)} numbers >= 0, '
+                             f'not all 0 (one per codec), got {weights!r}')
+        self.weights = weights
         self.num_outputs = sum(c.num_outputs for c in self.codecs)
         self.averageable = all(c.averageable for c in self.codecs)
 
@@ -52,9 +61,9 @@ class CombinedCodec(BasePoseCodec):
 
     def decode(self, outputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """(N, num_outputs) -> ``(rotations (N, 3, 3), (yaw, pitch, roll) (N, 3))``: the
-        chordal mean of the parts' rotations."""
-        total = sum(c.decode(part)[0].double() for c, part in zip(self.codecs,
-                                                                   self._split(outputs)))
+        weighted chordal mean of the parts' rotations (parts of weight 0 not decoded)."""
+        total = sum(w * c.decode(part)[0].double() for c, part, w in zip(
+            self.codecs, self._split(outputs), self.weights) if w > 0)
         rotations = project_to_rotation(total)
         return rotations.to(outputs.dtype), self.to_angles(rotations).to(outputs.dtype)
 
@@ -69,7 +78,8 @@ class CombinedCodec(BasePoseCodec):
         return all(c.supports_flip for c in self.codecs)
 
     def __repr__(self) -> str:
-        return f'CombinedCodec(codecs={self.codecs!r}, full_range={self.full_range})'
+        return (f'CombinedCodec(codecs={self.codecs!r}, weights={self.weights}, '
+                f'full_range={self.full_range})')
 
 
 __all__ = ['CombinedCodec']
