@@ -14,10 +14,11 @@
 #   (RankPoseHead's docstring); not in the paper;
 # - more people (5,000) and samples (20,000), longer training;
 # - two output layers, Euler angles and head motion (CombinedCodec), on poses drawn half
-#   each way (pose_sampling='mixed'): MAE 9.04 against 9.38-9.43 with one Euler layer (on
-#   9 epochs). The answer is the Euler layer's, the head-motion layer an auxiliary task
-#   (weights=[1, 0]): in three runs it read 0.13 to 0.14 below the two layers' mean. Not
-#   in the paper.
+#   each way (pose_sampling='mixed'); the answer is the Euler layer's, the head-motion
+#   layer an auxiliary task (weights=[1, 0]; in three runs the Euler layer read 0.13 to
+#   0.14 below the two layers' mean). Not in the paper. Three runs of this config, one
+#   seed changed at a time: MAE 8.75 (seed 0), 9.04 and 9.21, pitch 9.80, 9.44 and
+#   11.00; one Euler layer (9 epochs): 9.38 to 9.43.
 # Test set: the 100-face AFLW2000 development set that ships beside the project
 # (../shared/data/aflw2000_dev, the papers' |angle| <= 99 filter), read with
 # AFLW2000Dataset; point data_root at a full AFLW2000 release to test on all of it:
