@@ -10,12 +10,14 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from headpose.utils import register_all_modules
+from headpose.utils.checkpoint_io import latest_checkpoint
 from headpose.utils.launch import (
     WorkDirLock,
     archive_previous_run,
     finish_distributed,
     parse_tool_args,
     setup_run,
+    start_notes,
     tool_config,
 )
 
@@ -61,14 +63,29 @@ def build_cfg(args: argparse.Namespace):
             cfg.resume = True
             cfg.load_from = None
         else:  # mmengine would log "Auto resumed from the latest checkpoint None."
-            print(f'warning: --resume: no checkpoint to resume in {cfg.work_dir} (it has no '
-                  'last_checkpoint file); training starts from scratch', file=sys.stderr)
+            path, why = latest_checkpoint(cfg.work_dir, checkpoint_prefix(cfg))
+            if path is not None:
+                print(f'--resume: {cfg.work_dir} has no last_checkpoint file; resuming from '
+                      f'its newest complete checkpoint, {path}', file=sys.stderr)
+                cfg.resume = True
+                cfg.load_from = path
+            else:
+                print(f'warning: --resume: no checkpoint to resume in {cfg.work_dir}: {why}; '
+                      'training starts from scratch', file=sys.stderr)
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise SystemExit(f'--resume: checkpoint not found: {args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
+
+
+def checkpoint_prefix(cfg) -> str:
+    """How the config's checkpoints are named: ``'epoch'`` (``epoch_N.pth``) for an
+    epoch-based training loop, ``'iter'`` (``iter_N.pth``) for an iteration-based one."""
+    train_cfg = cfg.get('train_cfg') or {}
+    by_epoch = train_cfg.get('by_epoch', 'Iter' not in str(train_cfg.get('type', '')))
+    return 'epoch' if by_epoch else 'iter'
 
 
 def main(argv=None) -> None:
@@ -80,11 +97,19 @@ def main(argv=None) -> None:
     if int(os.environ.get('RANK', '0')) == 0:  # one lock per run: rank 0 holds it
         lock = WorkDirLock(cfg.work_dir)
     with lock:
-        if not cfg.get('resume', False) and int(os.environ.get('RANK', '0')) == 0:
-            kept = archive_previous_run(cfg.work_dir)
-            if kept:
-                print(f'checkpoints of an earlier run in {cfg.work_dir} were moved to {kept}')
+        notes = []
+        if int(os.environ.get('RANK', '0')) == 0:  # the lock's owner: no save is under way
+            notes = start_notes(cfg.work_dir)
+            if not cfg.get('resume', False):
+                kept = archive_previous_run(cfg.work_dir)
+                if kept:
+                    notes.append(f'checkpoints of an earlier run in {cfg.work_dir} were '
+                                 f'moved to {kept}')
+        for note in notes:
+            print(note, file=sys.stderr)
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+        for note in notes:  # and in the run's log file
+            runner.logger.info(note)
         runner.train()
         finish_distributed()
 

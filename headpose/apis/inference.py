@@ -18,13 +18,13 @@ import torch
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
-from headpose.engine.checkpoint import (  # noqa: F401 - re-exported by headpose.apis
+from headpose.structures import HeadPoseDataSample
+from headpose.utils import register_all_modules
+from headpose.utils.checkpoint_io import (  # noqa: F401 - re-exported by headpose.apis
     CheckpointMismatchError,
     load_checkpoint_weights,
     load_model_weights,
 )
-from headpose.structures import HeadPoseDataSample
-from headpose.utils import register_all_modules
 
 from .pipeline import ImagesType, as_list, load_image, pipeline_of, run_batches
 
@@ -55,7 +55,7 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
         FileNotFoundError: the config or checkpoint file does not exist.
         CheckpointMismatchError: the checkpoint does not fit the config's model.
     """
-    register_all_modules()
+    register_all_modules(training=False)
     if isinstance(config, (str, os.PathLike)):
         if not osp.isfile(config):
             raise FileNotFoundError(f'config file not found: {config}')

@@ -346,7 +346,7 @@ class OnnxHeadPoseModel:
         self.input_name = inp.name
         self.static_batch = inp.shape[0] if isinstance(inp.shape[0], int) else None
         self.output_names = [o.name for o in self.session.get_outputs()]
-        register_all_modules()
+        register_all_modules(training=False)
         if self.is_topdown:
             self.pose_codec = TASK_UTILS.build(self.cfg.model.head.get(
                 'codec', dict(type='EulerCodec')))

@@ -32,7 +32,7 @@ def get_test_pipeline(cfg: Config) -> list:
 
 def build_test_pipeline(cfg: Config) -> Compose:
     """Builds the config's test pipeline with headpose's transforms registry."""
-    register_all_modules()
+    register_all_modules(training=False)
     from headpose.registry import TRANSFORMS
     return Compose([TRANSFORMS.build(t) for t in get_test_pipeline(cfg)])
 

@@ -28,6 +28,7 @@ a hash of its absolute path, so selecting other subsets reuses the caches of the
 """
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -38,6 +39,8 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Union
 import numpy as np
 from mmengine.logging import print_log
 from tqdm import tqdm
+
+from headpose.utils.checkpoint_io import write_atomically
 
 #: Bump to invalidate every cache file written by an older layout of this module.
 CACHE_FORMAT = 1
@@ -94,11 +97,20 @@ def scan_annotated_folder(folder: str, ann_suffix: str, img_suffix: str, who: st
         who: the data set type, to name in errors.
         expected: the layout to describe in the error for an empty folder.
 
+    Images without an annotation are left out of the data set and named in the log
+    (their number and the first five), never dropped without a word.
+
     Raises:
         FileNotFoundError: no annotation in the folder, or annotations without an image
             (naming the first five).
     """
     listing = scan_folder(folder, ann_suffix, img_suffix)
+    unannotated = sorted(listing.images.difference(listing.stems))
+    if unannotated:
+        print_log(f'{who}: {len(unannotated)} {img_suffix} images in {folder} have no '
+                  f'{ann_suffix} annotation and are skipped, e.g. '
+                  f'{", ".join(u + img_suffix for u in unannotated[:5])}',
+                  logger='current', level=logging.WARNING)
     if not listing.stems:
         raise FileNotFoundError(
             f'{who}: no {ann_suffix} annotation in {folder} (it has {len(listing.images)} '
@@ -190,17 +202,14 @@ class AnnotationCache:
             if not _writable_dir(folder):
                 continue
             path = osp.join(folder, self.name)
-            tmp = f'{path}.{os.getpid()}.tmp'
-            try:
-                with open(tmp, 'wb') as f:
-                    np.savez(f, **arrays, **{META_KEY: np.array(meta)})
-                os.replace(tmp, path)  # atomic: readers see the old file or the new one
+            buf = io.BytesIO()
+            np.savez(buf, **arrays, **{META_KEY: np.array(meta)})
+            try:  # readers see the old file or the new one, never half of it
+                write_atomically(buf.getvalue(), path)
                 return path
-            except OSError as err:
+            except OSError as err:  # names the file and the free space
                 print_log(f'cannot write annotation cache {path}: {err}', logger='current',
                           level=logging.WARNING)
-                if osp.exists(tmp):
-                    os.remove(tmp)
         print_log(f'no writable folder for the annotation cache of {self.source_dir} among '
                   f'{self.dirs}; the next start parses again (set cache_dir or '
                   'HEADPOSE_CACHE_DIR)', logger='current', level=logging.WARNING)

@@ -5,8 +5,8 @@ from typing import Any, Optional
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from headpose.engine.checkpoint import load_checkpoint_weights, load_state_strictly
 from headpose.registry import RUNNERS
+from headpose.utils.checkpoint_io import load_checkpoint_weights, load_state_strictly
 
 
 @RUNNERS.register_module()
@@ -17,9 +17,9 @@ class HeadPoseRunner(Runner):
     ``tools/train.py`` and ``tools/test.py`` use it:
 
     - ``load_from``, ``--resume`` and ``tools/test.py CONFIG CKPT`` read the checkpoint
-      with :func:`~headpose.engine.checkpoint.load_checkpoint_weights` and load it
+      with :func:`~headpose.utils.checkpoint_io.load_checkpoint_weights` and load it
       strictly: a checkpoint of another model (e.g. a Multitask-Net checkpoint for a
-      RankPose config) raises :class:`~headpose.engine.checkpoint.CheckpointMismatchError`,
+      RankPose config) raises :class:`~headpose.utils.checkpoint_io.CheckpointMismatchError`,
       as :func:`~headpose.apis.init_model` does, instead of mmengine's warning about
       missing keys followed by the metrics of a randomly initialised model.
     - Checkpoints are written atomically (:class:`~headpose.engine.checkpoint.

@@ -10,13 +10,14 @@ import shutil
 import socket
 import sys
 import time
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from mmengine.config import Config, DictAction
 
+from .checkpoint_io import remove_stale_temp_files, write_atomically
 from .malloc import apply_malloc_cfg
 
 
@@ -207,6 +208,10 @@ def finish_distributed() -> None:
 def archive_previous_run(work_dir: str) -> Optional[str]:
     """Moves checkpoints of an earlier run in ``work_dir`` aside instead of overwriting them.
 
+    The archived ``last_checkpoint`` is rewritten to name the archived file (it named
+    ``WORK_DIR/epoch_N.pth``, which the new run is about to write), so that
+    ``--resume PREVIOUS_RUN/epoch_N.pth`` or a look at it finds the right file.
+
     Returns the archive folder, or ``None`` when there was nothing to keep.
     """
     if not osp.isdir(work_dir):
@@ -214,11 +219,38 @@ def archive_previous_run(work_dir: str) -> Optional[str]:
     names = [n for n in os.listdir(work_dir) if n.endswith('.pth') or n == 'last_checkpoint']
     if not names:
         return None
-    dest = osp.join(work_dir, 'previous_runs', time.strftime('%Y%m%d_%H%M%S'))
-    os.makedirs(dest, exist_ok=True)
+    stamp = time.strftime('%Y%m%d_%H%M%S')
+    dest = osp.join(work_dir, 'previous_runs', stamp)
+    for k in range(2, 1000):  # two archives in one second keep their own folders
+        if not osp.exists(dest):
+            break
+        dest = osp.join(work_dir, 'previous_runs', f'{stamp}_{k}')
+    os.makedirs(dest)
     for name in names:
         shutil.move(osp.join(work_dir, name), osp.join(dest, name))
+    pointer = osp.join(dest, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer, encoding='utf-8') as f:
+            named = f.read().strip()
+        if osp.basename(named) in names:
+            write_atomically(osp.join(osp.abspath(dest), osp.basename(named)).encode(), pointer)
     return dest
+
+
+def start_notes(work_dir: str) -> List[str]:
+    """Clears what killed runs left in ``work_dir`` and says what was done.
+
+    Removes the hidden temporary files of checkpoint saves that never finished (a run
+    killed with ``kill -9`` while writing ``epoch_N.pth`` leaves ``.epoch_N.pth.XXXX.tmp``,
+    up to a whole checkpoint). Call it only while owning the work dir
+    (:class:`WorkDirLock`): a live run's save in progress must not be touched.
+
+    Returns:
+        One message per removed file, for the log.
+    """
+    return [f'removed {osp.basename(path)} ({size / 2**20:.1f} MiB) from {work_dir}: the '
+            'temporary file of a checkpoint save that never finished (a run killed while '
+            'saving)' for path, size in remove_stale_temp_files(work_dir)]
 
 
 LOCK_NAME = 'work_dir.lock'

@@ -6,15 +6,18 @@ import warnings
 from mmengine import DefaultScope
 
 
-def register_all_modules(init_default_scope: bool = True) -> None:
+def register_all_modules(init_default_scope: bool = True, training: bool = True) -> None:
     """Imports every headpose module so that all types are registered.
 
     Args:
         init_default_scope: also make ``'headpose'`` the current default scope, so
             that registries resolve headpose's types first.
+        training: also import the training engine (runner, hooks, wrappers); the apis
+            pass ``False``: inference needs none of it.
     """
     import headpose.datasets  # noqa: F401
-    import headpose.engine  # noqa: F401
+    if training:
+        import headpose.engine  # noqa: F401
     import headpose.evaluation  # noqa: F401
     import headpose.models  # noqa: F401
     import headpose.visualization  # noqa: F401

@@ -142,3 +142,42 @@ def test_benchmark_tool_builds_and_measures_a_small_index(tmp_path):
     first = bench.measure(str(tmp_path / '300W_LP'), str(tmp_path / 'cache'))
     assert first['num_images'] == 24 and first['rss_peak_mb'] > 0
     assert len(os.listdir(tmp_path / 'cache')) == 8
+
+
+def test_images_without_an_annotation_are_named_in_the_log(root):
+    import logging
+
+    from mmengine.logging import MMLogger
+    for i in range(7):  # images without a .mat (e.g. an AFLW2000 .jpg whose .mat is gone)
+        open(root / 'AFW' / f'lonely_{i}.jpg', 'wb').close()
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        ds = build(root)
+    finally:
+        logger.removeHandler(handler)
+    assert len(ds) == 3
+    log = '\n'.join(records)
+    assert f'W300LPDataset: 7 .jpg images in {root / "AFW"} have no .mat annotation' in log
+    assert 'lonely_0.jpg, lonely_1.jpg, lonely_2.jpg, lonely_3.jpg, lonely_4.jpg' in log
+    assert 'lonely_5.jpg' not in log
+
+
+def test_the_cache_is_written_by_the_shared_atomic_writer(root, monkeypatch):
+    import headpose.utils.checkpoint_io as checkpoint_io
+    written = []
+    original = checkpoint_io.write_atomically
+
+    def spy(data, path):
+        written.append(path)
+        original(data, path)
+
+    monkeypatch.setattr(ann_cache, 'write_atomically', spy)
+    build(root)
+    assert len(written) == 1 and written[0].endswith('.npz')
+    assert not [n for n in os.listdir(osp.dirname(written[0])) if n.endswith('.tmp')]
+    forbid_parsing(monkeypatch)
+    assert yaws(build(root)) == [0.0, 10.0, 20.0]

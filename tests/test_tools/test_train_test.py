@@ -254,6 +254,24 @@ def test_resume_without_a_checkpoint_says_so(tmp_path, capsys):
                                                 str(tmp_path / 'missing.pth')]))
 
 
+def test_resume_without_last_checkpoint_and_the_leftover_of_a_killed_save(tmp_path):
+    work = tmp_path / 'w'
+    run(['tools/train.py', TINY, '--work-dir', str(work), '--cfg-options',
+         'train_cfg.max_epochs=1'])
+    os.remove(work / 'last_checkpoint')
+    leftover = work / '.epoch_2.pth.abcd1234.tmp'  # a save killed with kill -9
+    leftover.write_bytes(b'\0' * 1000)
+    proc = run(['tools/train.py', TINY, '--work-dir', str(work), '--resume'])
+    assert ('has no last_checkpoint file; resuming from its newest complete checkpoint, '
+            f'{work}/epoch_1.pth') in proc.stderr
+    assert not leftover.exists() and osp.isfile(work / 'epoch_2.pth')
+    assert not osp.exists(work / 'previous_runs')  # resumed: nothing moved aside
+    logs = sorted(osp.join(r, f) for r, _, fs in os.walk(work) for f in fs if f.endswith('.log'))
+    log = open(logs[-1]).read()
+    assert f'removed .epoch_2.pth.abcd1234.tmp (0.0 MiB) from {work}' in log
+    assert 'Epoch(train) [2]' in log and 'Epoch(train) [1]' not in log
+
+
 def test_train_refuses_malformed_cfg_options(tmp_path):
     base = ['tools/train.py', TINY, '--work-dir', str(tmp_path / 'w'), '--cfg-options']
     proc = run(base + ['trian_cfg.max_epochs=1'], check=False)

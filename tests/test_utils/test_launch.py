@@ -98,3 +98,30 @@ def test_work_dir_lock(tmp_path, capsys):
         assert json.loads(lock_file.read_text())['pid'] == os.getpid()
     assert f'taking over the stale lock of work dir {work}' in capsys.readouterr().err
     assert sorted(os.listdir(work)) == []
+
+
+def test_archived_last_checkpoint_names_the_archived_file(tmp_path):
+    from headpose.utils.launch import archive_previous_run
+    work = tmp_path / 'w'
+    work.mkdir()
+    (work / 'epoch_1.pth').write_bytes(b'weights')
+    (work / 'last_checkpoint').write_text(str(work / 'epoch_1.pth'))
+    first = archive_previous_run(str(work))
+    assert open(os.path.join(first, 'last_checkpoint')).read() == \
+        os.path.join(first, 'epoch_1.pth')
+    (work / 'epoch_1.pth').write_bytes(b'weights of the next run')
+    second = archive_previous_run(str(work))  # in the same second: a folder of its own
+    assert second != first and open(os.path.join(first, 'epoch_1.pth'), 'rb').read() == \
+        b'weights'
+    assert sorted(os.listdir(work)) == ['previous_runs']
+
+
+def test_start_notes_remove_the_leftovers_of_a_killed_save(tmp_path):
+    from headpose.utils.launch import start_notes
+    (tmp_path / '.epoch_2.pth.abcd1234.tmp').write_bytes(b'\0' * 2**20)
+    (tmp_path / 'epoch_1.pth').write_bytes(b'kept')
+    notes = start_notes(str(tmp_path))
+    assert notes == [f'removed .epoch_2.pth.abcd1234.tmp (1.0 MiB) from {tmp_path}: the '
+                     'temporary file of a checkpoint save that never finished (a run killed '
+                     'while saving)']
+    assert os.listdir(tmp_path) == ['epoch_1.pth'] and start_notes(str(tmp_path)) == []

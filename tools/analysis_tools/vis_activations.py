@@ -173,9 +173,9 @@ def main(argv=None) -> dict:
     from mmcv.transforms import Compose
     from mmengine.registry import init_default_scope
 
-    from headpose.engine.checkpoint import load_model_weights
     from headpose.registry import MODELS
     from headpose.utils import register_all_modules
+    from headpose.utils.checkpoint_io import load_model_weights
 
     for path in [args.config, args.checkpoint] + list(args.images):
         if not osp.isfile(path):
