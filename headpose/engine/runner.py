@@ -1,7 +1,10 @@
 """The runner of headpose's tools: strict weights-only loading and atomic checkpoint saves."""
 
+import os
+import os.path as osp
 from typing import Any, Optional
 
+from mmengine.dist import broadcast_object_list
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
@@ -26,6 +29,32 @@ class HeadPoseRunner(Runner):
       AtomicLocalBackend`): a save killed halfway or stopped by a full disk never leaves
       a truncated ``epoch_N.pth``, and the error names the file and the free space.
     """
+
+    def setup_env(self, env_cfg: dict) -> None:
+        """mmengine's ``setup_env``, and a log folder of this run's own.
+
+        mmengine names the log folder ``WORK_DIR/YYYYmmdd_HHMMSS``: two runs started in
+        one second in one work dir (two ``tools/test.py``, which take no work dir lock)
+        shared it, wrote one interleaved text log and one JSON of metrics holding only the
+        last run's. Here rank 0 creates the folder exclusively, adding ``_2``, ``_3``, ...
+        to the timestamp when it is taken, and tells the other ranks the name.
+        """
+        super().setup_env(env_cfg)
+        name = None
+        if self.rank == 0:
+            stamp = self._timestamp
+            for k in range(1, 10000):
+                name = stamp if k == 1 else f'{stamp}_{k}'
+                try:
+                    os.mkdir(osp.join(self._work_dir, name))
+                    break
+                except FileExistsError:
+                    continue
+        if self.world_size > 1:
+            box = [name]
+            broadcast_object_list(box)
+            name = box[0]
+        self._timestamp = name
 
     def load_checkpoint(self, filename: str, map_location: Any = 'cpu',
                         strict: bool = True, revise_keys: Optional[list] = None) -> dict:
