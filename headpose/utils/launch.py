@@ -65,6 +65,129 @@ def check_cfg_options(cfg: Config, cfg_options: dict) -> dict:
     return out
 
 
+_MISSING = object()
+
+#: Which registries build the typed dicts under a top-level config key (first match wins).
+_CONSUMER_REGISTRIES = {
+    'default_hooks': ('HOOKS', ), 'custom_hooks': ('HOOKS', ),
+    'model': ('MODELS', 'TASK_UTILS'), 'model_wrapper_cfg': ('MODEL_WRAPPERS', ),
+    'train_dataloader': ('DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS'),
+    'val_dataloader': ('DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS'),
+    'test_dataloader': ('DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS'),
+    'val_evaluator': ('METRICS', 'EVALUATOR'), 'test_evaluator': ('METRICS', 'EVALUATOR'),
+    'optim_wrapper': ('OPTIM_WRAPPERS', 'OPTIMIZERS', 'OPTIM_WRAPPER_CONSTRUCTORS'),
+    'param_scheduler': ('PARAM_SCHEDULERS', ),
+    'train_cfg': ('LOOPS', ), 'val_cfg': ('LOOPS', ), 'test_cfg': ('LOOPS', ),
+    'visualizer': ('VISUALIZERS', 'VISBACKENDS'), 'log_processor': ('LOG_PROCESSORS', ),
+}
+
+
+def _forwarded_kwargs(cls) -> Optional[tuple]:
+    """For a class whose ``__init__`` takes ``**kwargs`` and hands them on to a known
+    consumer: ``(consumer's name, the keyword names it accepts)``; else ``None``.
+
+    mmengine's ``CheckpointHook`` passes unknown options to ``runner.save_checkpoint()``
+    at the first save, after a whole interval of training; that call already passes every
+    keyword ``save_checkpoint`` takes, so no other option can work.
+    """
+    from mmengine.hooks import CheckpointHook
+    if isinstance(cls, type) and issubclass(cls, CheckpointHook):
+        return 'runner.save_checkpoint()', ()
+    return None
+
+
+def _resolve_type(top: str, type_name):
+    """The class (or function) a typed config dict under ``top`` builds, or ``None``."""
+    if not isinstance(type_name, str):
+        return type_name if callable(type_name) else None
+    from headpose import registry
+    for name in _CONSUMER_REGISTRIES.get(top, ()):
+        try:
+            found = getattr(registry, name).get(type_name)
+        except Exception:  # a registry that cannot import its location here
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def check_option_consumers(cfg: Config, keys: Sequence[str], before: Config) -> None:
+    """Checks each new ``--cfg-options`` key against what will consume it.
+
+    For a key below a dict with a ``type`` (a hook, model part, data set, transform,
+    metric, optimizer, loop, ...), the option that dict gains must be a parameter of
+    the type's ``__init__``; a type that takes ``**kwargs`` accepts any, unless it is
+    known to hand them on (``CheckpointHook`` to ``runner.save_checkpoint()``). Keys the
+    config had before are not checked (its author wrote them), nor keys whose type
+    cannot be resolved here. Without this, ``default_hooks.checkpoint.intervall=1``
+    trained a whole interval and died at the first save with nothing saved.
+
+    Args:
+        cfg: the config with the options merged.
+        keys: the dotted keys of the options (without ``+``).
+        before: the config as read from its file.
+
+    Raises:
+        ValueError: naming the key, the type, the closest parameter and the parameters.
+    """
+    import inspect
+    for key in keys:
+        parts = key.split('.')
+        node, typed, depth = cfg, None, None
+        for i, part in enumerate(parts[:-1]):
+            node = _child(node, part)
+            if node is _MISSING:
+                break
+            if isinstance(node, dict) and 'type' in node:
+                typed, depth = node, i + 1
+        if typed is None or _lookup_or_missing(before, '.'.join(parts[:depth + 1])) \
+                is not _MISSING:
+            continue
+        option = parts[depth]
+        cls = _resolve_type(parts[0], typed['type'])
+        if cls is None:
+            continue
+        try:
+            params = inspect.signature(cls).parameters
+        except (TypeError, ValueError):
+            continue
+        names = [n for n, p in params.items()
+                 if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if option in names:
+            continue
+        forwarded = _forwarded_kwargs(cls)
+        if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            if forwarded is None or option in forwarded[1]:
+                continue
+        type_name = getattr(cls, '__name__', str(cls))
+        close = difflib.get_close_matches(option, names, n=1)
+        also = (f' (it hands other options to {forwarded[0]}, which takes none of them)'
+                if forwarded else '')
+        hint = f' (did you mean {close[0]!r}?)' if close else ''
+        known = f'its options: {", ".join(names)}' if names else 'it takes no options'
+        raise ValueError(f'--cfg-options {key}: {type_name} takes no option {option!r}'
+                         f'{hint}{also}; {known}')
+
+
+def _child(node, part: str):
+    """``node[part]`` of a config dict or list, or ``_MISSING``."""
+    if isinstance(node, (dict, Config)) and part in node:
+        return node[part]
+    if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return _MISSING
+
+
+def _lookup_or_missing(cfg: Config, key: str):
+    """The config's value at a dotted ``key``, or ``_MISSING``."""
+    node = cfg
+    for part in key.split('.'):
+        node = _child(node, part)
+        if node is _MISSING:
+            break
+    return node
+
+
 def _lookup(cfg: Config, key: str):
     """The config's value at a dotted ``key``, or ``None`` if it is not there."""
     node = cfg
@@ -80,12 +203,15 @@ def _lookup(cfg: Config, key: str):
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Reads a config file (an error names it if absent) and merges ``--cfg-options``
-    (checked by :func:`check_cfg_options`)."""
+    (checked by :func:`check_cfg_options` and :func:`check_option_consumers`)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
-        cfg.merge_from_dict(check_cfg_options(cfg, cfg_options))
+        options = check_cfg_options(cfg, cfg_options)
+        before = cfg.copy()
+        cfg.merge_from_dict(options)
+        check_option_consumers(cfg, list(options), before)
     return cfg
 
 

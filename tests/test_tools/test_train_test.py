@@ -278,6 +278,9 @@ def test_train_refuses_malformed_cfg_options(tmp_path):
     assert proc.returncode != 0 and "'trian_cfg'; did you mean 'train_cfg'" in proc.stderr
     proc = run(base + ['max_epochs'], check=False)
     assert proc.returncode == 2 and "'max_epochs' is not KEY=VALUE" in proc.stderr
+    proc = run(base + ['default_hooks.checkpoint.intervall=1'], check=False)
+    assert proc.returncode != 0
+    assert "CheckpointHook takes no option 'intervall' (did you mean 'interval'?)" in proc.stderr
     assert 'Traceback' not in proc.stderr
     assert not osp.exists(tmp_path / 'w')  # refused before anything was written
 

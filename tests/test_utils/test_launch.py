@@ -125,3 +125,29 @@ def test_start_notes_remove_the_leftovers_of_a_killed_save(tmp_path):
                      'temporary file of a checkpoint save that never finished (a run killed '
                      'while saving)']
     assert os.listdir(tmp_path) == ['epoch_1.pth'] and start_notes(str(tmp_path)) == []
+
+
+def test_cfg_options_are_checked_against_their_consumers():
+    from headpose.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    # CheckpointHook takes **kwargs and hands them to runner.save_checkpoint() at the first
+    # save: the typo was found after a whole interval of training, with nothing saved.
+    with pytest.raises(SystemExit, match=r"default_hooks.checkpoint.intervall: CheckpointHook "
+                       r"takes no option 'intervall' \(did you mean 'interval'\?\) \(it hands "
+                       r"other options to runner.save_checkpoint\(\)"):
+        _tool_config(['default_hooks.checkpoint.intervall=1'])
+    with pytest.raises(SystemExit, match="custom_hooks.1.every: RNGStateHook takes no option "
+                       "'every'; it takes no options"):
+        _tool_config(['custom_hooks.1.every=2'])
+    with pytest.raises(SystemExit, match=r"model.backbone.depht: ResNet takes no option "
+                       r"'depht' \(did you mean 'depth'\?\); its options: depth, "):
+        _tool_config(['model.backbone.depht=18'])
+    with pytest.raises(SystemExit, match=r"optim_wrapper.optimizer.lrr: Adam .*'lr'"):
+        _tool_config(['optim_wrapper.optimizer.lrr=0.1'])
+    with pytest.raises(SystemExit, match=r"train_cfg.max_epoch: EpochBasedTrainLoop .*"
+                       r"'max_epochs'"):
+        _tool_config(['train_cfg.max_epoch=1'])
+    cfg = _tool_config(['default_hooks.checkpoint.interval=2', 'default_hooks.checkpoint.'
+                        'save_last=False', 'model.backbone.depth=18',
+                        'train_dataloader.batch_size=3', 'default_hooks.logger.interval=5'])
+    assert cfg.default_hooks.checkpoint.save_last is False and cfg.model.backbone.depth == 18
