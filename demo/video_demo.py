@@ -21,7 +21,9 @@ rotation matrix is averaged over frames (``R <- P(M * R_prev + (1 - M) * R_new)`
 angles are read off the smoothed matrix: smoothing Euler angles directly would break
 at the +-180 wrap. With ``--detector file:PATH`` the boxes are looked up by the frame
 index (0, 1, ...) as the file name. A video that cannot be opened, an absent webcam or
-a video with no decodable frame: a message and exit status 1; setup errors: 2.
+a video with no decodable frame, or one that ends before the frame count its header
+states (frames read of frames announced; ``--allow-short`` accepts it, exit status 0): a
+message and exit status 1; setup errors: 2.
 """
 
 import argparse
@@ -70,6 +72,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-cube', action='store_true',
                         help='no cube (the default; kept for old command lines)')
     parser.add_argument('--show', action='store_true', help='also show the frames (q quits)')
+    parser.add_argument('--allow-short', action='store_true',
+                        help='exit 0 when the video ends before the frame count its header '
+                        'states (a truncated file); it is still reported')
     return parser.parse_args(argv)
 
 
@@ -100,6 +105,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for path in (out_video, out_csv):
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     writer, frames, heads, status = VideoSink(out_video, stream.fps), 0, 0, 0
+    stopped = False  # by the user: q or Ctrl-C
     try:
         with open(out_csv, 'w', newline='', encoding='utf-8') as f:
             rows = csv.writer(f)
@@ -110,10 +116,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                 if args.show:
                     cv2.imshow(stream.name, item['visualization'])
                     if cv2.waitKey(1) & 0xFF == ord('q'):
+                        stopped = True
                         break
                 frames += 1
                 heads += len(item['prediction']['heads'])
     except KeyboardInterrupt:
+        stopped = True
         print('interrupted', file=sys.stderr)
     except Exception as err:
         print(f'error at frame {frames}: {type(err).__name__}: {err}', file=sys.stderr)
@@ -126,7 +134,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     if frames == 0 and status == 0:
         print(f'error: no frame could be read from {args.input}', file=sys.stderr)
         return 1
-    print(f'{frames} frames, {heads} heads; video: {out_video}, CSV: {out_csv}')
+    announced = stream.total if stream.kind == 'video' else None
+    short = bool(announced) and frames < announced and status == 0 and not stopped
+    read = f'{frames} of {announced} frames' if short else f'{frames} frames'
+    print(f'{read}, {heads} heads; video: {out_video}, CSV: {out_csv}')
+    if short:
+        print(f'{"warning" if args.allow_short else "error"}: {args.input} ended after '
+              f'{frames} of the {announced} frames its header announces (a truncated or '
+              'damaged file?)' + ('' if args.allow_short else '; --allow-short accepts it'),
+              file=sys.stderr)
+        return 0 if args.allow_short else 1
     return status
 
 

@@ -102,3 +102,34 @@ def test_smoothing_reads_the_range_from_the_model_codec():
     assert demo.model_full_range(init_model(CONFIG)) is False
     with pytest.raises(ValueError, match='no pose_codec'):
         demo.model_full_range(object())
+
+
+def test_a_video_shorter_than_its_header_states(ckpt, tmp_path, capsys):
+    """A truncated MJPG .avi: its header announces 12 frames, fewer can be read."""
+    full = tmp_path / 'full.avi'
+    writer = cv2.VideoWriter(str(full), cv2.VideoWriter_fourcc(*'MJPG'), 10, (96, 72))
+    for i in range(12):
+        frame = np.full((72, 96, 3), 60, np.uint8)
+        cv2.circle(frame, (30 + 3 * i, 36), 18, (60, 170, 230), -1)
+        writer.write(frame)
+    writer.release()
+    data = full.read_bytes()
+    cut = tmp_path / 'cut.avi'
+    cut.write_bytes(data[:len(data) * 55 // 100])
+    cap = cv2.VideoCapture(str(cut))
+    announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.release()
+    assert announced == 12
+    out = str(tmp_path / 'out.mp4')
+    capsys.readouterr()
+    assert demo.main([str(cut), CONFIG, ckpt, '--out-video', out]) == 1
+    read = len(_rows(tmp_path / 'out.csv'))
+    assert 0 < read < 12
+    io = capsys.readouterr()
+    assert f'{read} of 12 frames' in io.out
+    assert (f'error: {cut} ended after {read} of the 12 frames its header announces'
+            in io.err) and '--allow-short accepts it' in io.err
+    assert demo.main([str(cut), CONFIG, ckpt, '--out-video', out, '--allow-short']) == 0
+    assert f'warning: {cut} ended after {read} of the 12' in capsys.readouterr().err
+    assert demo.main([str(full), CONFIG, ckpt, '--out-video', out]) == 0  # complete: fine
+    assert '12 frames, ' in capsys.readouterr().out
