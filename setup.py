@@ -79,7 +79,10 @@ setup(
     install_requires=read_requirements('runtime.txt'),
     extras_require=dict(tests=read_requirements('tests.txt'),
                         optional=read_requirements('optional.txt')),
-    # headpose/.mim (configs, tools, model index): see add_mim_extension and MANIFEST.in
+    # headpose/.mim (configs, tools, model index): see add_mim_extension and MANIFEST.in;
+    # the packaged models and their cards (tools/deployment/package_model.py)
     include_package_data=True,
+    package_data={'headpose': ['model_zoo/*/model.pth', 'model_zoo/*/README.md',
+                               'model_zoo/*/metrics.json']},
     zip_safe=False,
 )

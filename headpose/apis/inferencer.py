@@ -381,6 +381,50 @@ class _Threshold:
             self.detector.score_thr = self.saved
 
 
+# --- packaged models ------------------------------------------------------------------------
+
+#: ``HeadPoseInferencer``'s default ``detector``: :data:`PACKAGED_DETECTOR` for a packaged
+#: model, none (the whole image is the head) for a config.
+DEFAULT_DETECTOR = 'default'
+#: The detector of a packaged model unless told otherwise: BlazeFace, or the Haar cascades
+#: (with a warning) where BlazeFace is not installed.
+PACKAGED_DETECTOR = 'auto'
+
+
+def resolve_packaged(model: Union[None, str, os.PathLike]) -> Optional[tuple]:
+    """``(config, model.pth)`` of a packaged model named by ``model``, or ``None`` when
+    ``model`` names a config instead.
+
+    ``None`` is the default packaged model (:data:`headpose.model_zoo.DEFAULT_MODEL`); a
+    name of a packaged model present, its folder or its ``model.pth`` is that model. A
+    ``.pth`` file that is a plain checkpoint, or the default model's name when it is not
+    built, is an error that says what to give or run instead.
+
+    Raises:
+        headpose.model_zoo.PackagedModelNotFoundError: the default model is not built.
+        ValueError: a ``.pth`` file that is no packaged model.
+    """
+    from headpose.model_zoo import (
+        DEFAULT_MODEL,
+        find_packaged_model,
+        load_packaged_model,
+    )
+    if model is None:
+        config, path, _ = load_packaged_model(None)
+        return config, path
+    name = os.fspath(model)
+    path = find_packaged_model(name)
+    if path is None and osp.isfile(name) and name.endswith('.pth'):
+        raise ValueError(f'{name} is a checkpoint, not a packaged model (it has no config '
+                         'inside): give its config as the model and this file as weights')
+    if path is None and name == DEFAULT_MODEL:
+        load_packaged_model(name)  # raises: not built, and how to build it
+    if path is None:
+        return None
+    config, path, _ = load_packaged_model(path)
+    return config, path
+
+
 # --- the inferencer -------------------------------------------------------------------------
 
 class HeadPoseInferencer:
@@ -388,6 +432,7 @@ class HeadPoseInferencer:
 
     Example::
 
+        inferencer = HeadPoseInferencer()  # the packaged model, faces found by BlazeFace
         inferencer = HeadPoseInferencer('r18_arccos_synthheads', weights='epoch_6.pth',
                                         detector='haar')
         result = inferencer('photos/', out_dir='outputs/photos')
@@ -400,30 +445,46 @@ class HeadPoseInferencer:
     (Multitask-Net) takes no detector.
 
     Args:
-        model: a config file path, a config name (its file stem, e.g.
-            ``'r18_arccos_synthheads'``), a model name of ``model-index.yml``, or a
-            :class:`mmengine.Config` (see :func:`find_config`).
+        model: ``None`` (the default): the model packaged with headpose
+            (:data:`headpose.model_zoo.DEFAULT_MODEL`, built by
+            ``tools/deployment/package_model.py``); the name of a packaged model, its
+            folder or its ``model.pth`` (weights and config in one file); a config file
+            path, a config name (its file stem, e.g. ``'r18_arccos_synthheads'``), a model
+            name of ``model-index.yml``, or a :class:`mmengine.Config` (see
+            :func:`find_config`).
         weights: a checkpoint (``.pth``) or an exported ``.onnx`` model; ``None`` keeps
-            random weights (with a warning).
+            random weights (with a warning), or a packaged model's own.
         device: ``'cpu'``, ``'cuda'``, ``'cuda:0'``, ...
         detector: a head detector for a top-down model: anything
-            :func:`~headpose.apis.build_detector` takes (``'haar'``, ``'file:PATH'``,
-            ``'CONFIG.py:CKPT'``, a registry dict, a callable ``f(img, key) -> (K, 5)``).
+            :func:`~headpose.apis.build_detector` takes (``'blazeface'``, ``'haar'``,
+            ``'auto'``, ``'file:PATH'``, ``'CONFIG.py:CKPT'``, a registry dict, a callable
+            ``f(img, key) -> (K, 5)``), or ``None``: the whole image is the head. The
+            default, ``'default'``, is ``'auto'`` (BlazeFace, else Haar) for a packaged
+            model and ``None`` for a config.
         cfg_options: overrides merged into the config.
         fuse_conv_bn: fold BatchNorm into the convolutions (see :func:`init_model`).
         channels_last: NHWC weights and inputs (see :func:`init_model`).
 
     Raises:
-        FileNotFoundError: no config of that name, or a missing weights file.
+        FileNotFoundError: no config of that name, or a missing weights file;
+            :class:`headpose.model_zoo.PackagedModelNotFoundError` (a subclass) when the
+            packaged model is not built, naming the command that builds it.
         headpose.apis.CheckpointMismatchError: the weights do not fit the config.
         ValueError: a detector for a model that finds heads itself, or an unknown one.
     """
 
-    def __init__(self, model: ConfigType, weights: Optional[str] = None, device: str = 'cpu',
-                 detector: Union[None, str, dict, Callable] = None,
+    def __init__(self, model: Optional[ConfigType] = None, weights: Optional[str] = None,
+                 device: str = 'cpu',
+                 detector: Union[None, str, dict, Callable] = DEFAULT_DETECTOR,
                  cfg_options: Optional[dict] = None, fuse_conv_bn: bool = False,
                  channels_last: bool = False):
-        if isinstance(model, Config):
+        packaged = None if isinstance(model, Config) else resolve_packaged(model)
+        if packaged is not None:
+            config, path = packaged
+            self.config = path
+            weights = path if weights is None else weights
+            model = config
+        elif isinstance(model, Config):
             self.config = model.filename
         else:
             self.config = find_config(model)
@@ -433,6 +494,9 @@ class HeadPoseInferencer:
                           'model keeps its random initialisation')
         elif not osp.isfile(weights):
             raise FileNotFoundError(f'checkpoint file not found: {weights}')
+        if isinstance(detector, str) and detector == DEFAULT_DETECTOR:
+            detector = PACKAGED_DETECTOR if packaged is not None else None
+        self.packaged = packaged is not None
         self.weights = None if weights is None else os.fspath(weights)
         self.device = device
         self.model = init_model(model, self.weights, device=device, cfg_options=cfg_options,
@@ -701,6 +765,7 @@ def _failure(record: dict, name: str, err: Exception) -> dict:
                 error=dict(file=_name_of(record), error=f'{type(err).__name__}: {err}'))
 
 
-__all__ = ['HeadPoseInferencer', 'IMAGE_CSV_HEADER', 'IMAGE_EXTENSIONS', 'InferenceStream',
-           'VIDEO_CSV_HEADER', 'VIDEO_EXTENSIONS', 'VideoSink', 'config_roots', 'csv_rows',
-           'find_config', 'is_video', 'list_images', 'model_full_range', 'open_video']
+__all__ = ['DEFAULT_DETECTOR', 'HeadPoseInferencer', 'IMAGE_CSV_HEADER', 'IMAGE_EXTENSIONS',
+           'InferenceStream', 'PACKAGED_DETECTOR', 'VIDEO_CSV_HEADER', 'VIDEO_EXTENSIONS',
+           'VideoSink', 'config_roots', 'csv_rows', 'demo_score_thr', 'find_config',
+           'is_video', 'list_images', 'model_full_range', 'open_video', 'resolve_packaged']
