@@ -1,4 +1,5 @@
-# Two commands do everything on a fresh machine (Python 3.11 + pip):
+# Commands that do everything on a fresh machine (Python 3.11 + pip):
+#   make demo         set up .venv, print and draw head poses of demo/photos (packaged model)
 #   make quickstart   set up .venv, train RankPose-r18 on SynthHeads, evaluate, draw
 #   make test         set up .venv, lint, run the whole test suite
 PYTHON ?= python3
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 QS_CONFIG := configs/rankpose/r18_arccos_synthheads.py
 QS_DIR := work_dirs/quickstart
 
-.PHONY: install quickstart test lint clean
+.PHONY: install demo quickstart test lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,11 @@ $(STAMP): $(PY) setup.py requirements/runtime.txt requirements/tests.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The packaged model (headpose/model_zoo, tools/deployment/package_model.py) + BlazeFace.
+demo: $(STAMP)
+	$(PY) demo/image_demo.py demo/photos --out-dir outputs/photos
+	@echo "Drawings: outputs/photos/vis/"
 
 quickstart: $(STAMP)
 	$(PY) tools/train.py $(QS_CONFIG) --work-dir $(QS_DIR)

@@ -84,5 +84,7 @@ setup(
     include_package_data=True,
     package_data={'headpose': ['model_zoo/*/model.pth', 'model_zoo/*/README.md',
                                'model_zoo/*/metrics.json']},
+    # `headpose photos/`: head poses of photographs with the packaged model (headpose/cli.py)
+    entry_points={'console_scripts': ['headpose=headpose.cli:console']},
     zip_safe=False,
 )

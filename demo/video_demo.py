@@ -1,10 +1,12 @@
 """Estimate head poses in a video file or a webcam stream; write a drawn video and a CSV.
 
 A command line over :meth:`headpose.apis.HeadPoseInferencer.stream`; CONFIG may also be a
-config name or a model name of ``model-index.yml``.
+config name or a model name of ``model-index.yml``. With no CONFIG, the model packaged
+with headpose estimates the faces that BlazeFace finds.
 
 Examples::
 
+    python demo/video_demo.py clip.mp4 --smooth 0.6        # the packaged model + BlazeFace
     python demo/video_demo.py clip.mp4 CONFIG CKPT --detector haar --smooth 0.6
     python demo/video_demo.py 0 CONFIG CKPT --detector haar --max-frames 300   # webcam 0
     python demo/video_demo.py clip.mp4 configs/multitask_net/CONFIG.py MT_CKPT
@@ -52,11 +54,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('input', help='a video file, or a webcam index such as 0')
-    parser.add_argument('config', help='model config file, config name or model name')
-    parser.add_argument('checkpoint', help='model checkpoint (.pth) or exported model (.onnx)')
+    parser.add_argument('config', nargs='?', help='model config file, config name or model '
+                        'name (default: the packaged model, with BlazeFace)')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='model checkpoint (.pth) or exported model (.onnx)')
+    parser.add_argument('--model', help='a packaged model instead of CONFIG CHECKPOINT (name, '
+                        'folder or model.pth)')
     parser.add_argument('--detector', help='head detector for a top-down model: blazeface, '
-                        'haar, auto (blazeface if installed, else haar), '
-                        'file:PATH or CONFIG.py:CKPT (default: the whole frame is the head)')
+                        'haar, auto (blazeface if installed, else haar), file:PATH or '
+                        'CONFIG.py:CKPT (default: auto for a packaged model; for CONFIG '
+                        'CHECKPOINT the whole frame is the head)')
     parser.add_argument('--out-video', help='drawn video (.mp4 or .avi)')
     parser.add_argument('--out-csv', help='per-frame CSV')
     parser.add_argument('--device', default='cpu')
@@ -81,11 +88,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the demo; returns the exit status (0 fine, 1 input failure, 2 setup error)."""
     args = parse_args(argv)
-    from headpose.apis import HeadPoseInferencer
+    from headpose.apis.inferencer import demo_inferencer
     source = int(args.input) if args.input.isdigit() else args.input
     try:
-        inferencer = HeadPoseInferencer(args.config, args.checkpoint, device=args.device,
-                                        detector=args.detector)
+        inferencer = demo_inferencer(args.config, args.checkpoint, model=args.model,
+                                     detector=args.detector, device=args.device)
     except Exception as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

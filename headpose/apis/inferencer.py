@@ -755,6 +755,42 @@ class HeadPoseInferencer:
                     rows.writerows(csv_rows(record))
 
 
+def demo_inferencer(config: Optional[str] = None, checkpoint: Optional[str] = None,
+                    model: Optional[str] = None, detector: Optional[str] = None,
+                    device: str = 'cpu') -> 'HeadPoseInferencer':
+    """The demos' model: ``CONFIG CHECKPOINT`` when given (they win), else a packaged model.
+
+    Args:
+        config: the demos' CONFIG: a config (file, name) or a packaged model (name,
+            folder, file), which then needs no checkpoint.
+        checkpoint: the demos' CHECKPOINT (``.pth``, ``.onnx``, or a packaged
+            ``model.pth``).
+        model: ``--model``: a packaged model (name, folder or file); with neither
+            ``config`` nor ``model``, the default packaged model.
+        detector: ``--detector``; unset: BlazeFace for a packaged model (``'auto'``),
+            the whole image as the head for a config and checkpoint (as always).
+        device: ``--device``.
+
+    Raises:
+        ValueError: both ``config`` and ``model``, or a config without a checkpoint.
+        FileNotFoundError: the packaged model is not built (the message says how).
+    """
+    if config is not None and model is not None:
+        raise ValueError('give CONFIG [CHECKPOINT] or --model, not both')
+    if config is None:
+        from headpose.model_zoo import packaged_model_path
+        path = packaged_model_path(model)  # --model names a packaged model, nothing else
+        return HeadPoseInferencer(path, device=device,
+                                  detector=detector if detector is not None else DEFAULT_DETECTOR)
+    if checkpoint is None:
+        if resolve_packaged(config) is None:
+            raise ValueError(f'{config} is a config: give its CHECKPOINT too (or no CONFIG '
+                             'for the packaged model, or --model NAME for another one)')
+        return HeadPoseInferencer(config, device=device,
+                                  detector=detector if detector is not None else DEFAULT_DETECTOR)
+    return HeadPoseInferencer(config, checkpoint, device=device, detector=detector)
+
+
 def _name_of(record: dict):
     """An image's name in reports: its file, or its index in the inputs for an array."""
     return record['file'] if record.get('file') is not None else record.get('index')
@@ -767,5 +803,6 @@ def _failure(record: dict, name: str, err: Exception) -> dict:
 
 __all__ = ['DEFAULT_DETECTOR', 'HeadPoseInferencer', 'IMAGE_CSV_HEADER', 'IMAGE_EXTENSIONS',
            'InferenceStream', 'PACKAGED_DETECTOR', 'VIDEO_CSV_HEADER', 'VIDEO_EXTENSIONS',
-           'VideoSink', 'config_roots', 'csv_rows', 'demo_score_thr', 'find_config',
-           'is_video', 'list_images', 'model_full_range', 'open_video', 'resolve_packaged']
+           'VideoSink', 'config_roots', 'csv_rows', 'demo_inferencer', 'demo_score_thr',
+           'find_config', 'is_video', 'list_images', 'model_full_range', 'open_video',
+           'resolve_packaged']
