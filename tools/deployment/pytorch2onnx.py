@@ -29,7 +29,11 @@ scenes (``--num-scenes``, rendered at ``--scene-size`` with the scene parameters
 config's test set when that is ``SynthHeadsScenesDataset``) and on real images
 (``--check-images``, default: the CMU Panoptic samples in ../shared/data/real_samples): the
 same heads after the same NMS, boxes within 0.5 pixels of the original image and angles
-(and rotations) within 0.01 degrees; exit status 1 otherwise.
+(and rotations) within 0.01 degrees; exit status 1 otherwise. Heads are matched by box and
+score, not by place (:func:`compare_detections`); heads that only one runtime keeps, of
+scores that several candidates share (ties broken in another order at the ``max_per_img``
+cut or in NMS), are printed as ties, not differences. Without real samples, the check
+says that it skipped them.
 """
 
 import argparse
@@ -80,6 +84,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, e.g. model.backbone.depth=50')
     return parser.parse_args(argv)
+
+
+def real_image_paths(given: Optional[List[str]], default_dir: str, what: str) -> List[str]:
+    """The real images to compare on: ``--check-images``, else the ``*.jpg`` samples of
+    ``default_dir``; says when there are none, so that a skipped check is never silent."""
+    if given is not None:
+        if not given:
+            print('  real images: skipped (--check-images given without images)')
+        return list(given)
+    paths = sorted(glob.glob(osp.join(default_dir, '*.jpg')))
+    if not paths:
+        print(f'  real images: skipped: no {what} samples in {osp.normpath(default_dir)} '
+              '(../shared is absent?); pass --check-images IMG ... to compare on real images')
+    return paths
 
 
 def rotation_angle_between(r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
@@ -183,27 +201,157 @@ def detect(model, items: list, batch_size: int) -> list:
     return out
 
 
-def compare_detections(ref: list, got: list) -> dict:
-    """PyTorch's against ONNX Runtime's detections, image by image and head by head.
+#: Smallest overlap (IoU) of a PyTorch and an ONNX Runtime detection taken as one head.
+MATCH_IOU = 0.5
+#: Scores this close (relative) are one tied score: float32 rounding differs between the
+#: runtimes by a few 1e-7 of a score.
+SCORE_TIE = 2e-6
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(len(a), len(b))`` IoU of xyxy boxes."""
+    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(-1)
+    area = lambda x: np.clip(x[:, 2:] - x[:, :2], 0, None).prod(-1)  # noqa: E731
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def _greedy(cost: tuple, accept, rows: List[int], cols: List[int]) -> tuple:
+    """Greedy one-to-one pairs of ``rows`` and ``cols`` in the order of the ``cost``
+    matrices (``np.lexsort`` keys, the last one first) where ``accept(i, j)``; returns
+    ``(pairs, rows left, cols left)``."""
+    left_r, left_c, pairs = set(rows), set(cols), []
+    if rows and cols:
+        n = cost[0].shape[1]
+        for flat in np.lexsort(tuple(c.ravel() for c in cost)):
+            i, j = divmod(int(flat), n)
+            if i in left_r and j in left_c and accept(i, j):
+                left_r.discard(i)
+                left_c.discard(j)
+                pairs.append((i, j))
+    return sorted(pairs), sorted(left_r), sorted(left_c)
+
+
+def match_detections(a, b, box_tolerance: float, tied_a=None, tied_b=None) -> dict:
+    """Pairs two runtimes' detections of one image by overlap and score, not by place.
+
+    1. ``same``: pairs whose boxes agree within ``box_tolerance`` pixels, closest first
+       (then closest scores): the same head, wherever the two lists put it (detections
+       of equal score come out of a sort in either order).
+    2. ``tied_a`` / ``tied_b``: of the rest, the detections whose score ``tied_a(score)``
+       (``tied_b``) calls a tie: a tie broken in another order at the ``max_per_img``
+       cut, or in the order of NMS, makes the runtimes keep other boxes of that score
+       (and, down the line, push other boxes past the cut).
+    3. ``moved``: of the rest, pairs overlapping by IoU >= :data:`MATCH_IOU`, largest
+       first: one head whose box or score moved.
 
     Returns:
-        ``heads`` (PyTorch's total), ``box`` (max |box difference|, pixels), ``angle``
-        and ``rotation`` (degrees), and ``mismatch``: messages for images where the two
-        found different numbers of heads.
+        dict of ``same``, ``moved`` (index pairs), ``tied_a``, ``tied_b``, ``lone_a``,
+        ``lone_b`` (indices).
     """
-    stats = dict(heads=0, box=0.0, angle=0.0, rotation=0.0, mismatch=[])
+    ba, bb = a.bboxes.double().numpy().reshape(-1, 4), b.bboxes.double().numpy().reshape(-1, 4)
+    sa = a.scores.double().numpy() if 'scores' in a else np.zeros(len(ba))
+    sb = b.scores.double().numpy() if 'scores' in b else np.zeros(len(bb))
+    dist = np.abs(ba[:, None, :] - bb[None, :, :]).max(-1)
+    gap = np.abs(sa[:, None] - sb[None, :])
+    same, lone_a, lone_b = _greedy((gap, dist), lambda i, j: dist[i, j] <= box_tolerance,
+                                   list(range(len(ba))), list(range(len(bb))))
+    ties_a = [i for i in lone_a if tied_a is not None and tied_a(sa[i])]
+    ties_b = [j for j in lone_b if tied_b is not None and tied_b(sb[j])]
+    iou = box_iou(ba, bb)
+    moved, lone_a, lone_b = _greedy((gap, -iou), lambda i, j: iou[i, j] >= MATCH_IOU,
+                                    [i for i in lone_a if i not in ties_a],
+                                    [j for j in lone_b if j not in ties_b])
+    return dict(same=same, moved=moved, tied_a=ties_a, tied_b=ties_b, lone_a=lone_a,
+                lone_b=lone_b)
+
+
+def tie_test(candidate_scores: np.ndarray):
+    """``score -> bool``: whether two or more of an image's candidates (every anchor and
+    class) score ``score`` to within :data:`SCORE_TIE` (relative), so that their order is
+    a tie."""
+    ordered = np.sort(np.asarray(candidate_scores, np.float64).ravel())
+
+    def tied(score: float) -> bool:
+        tol = SCORE_TIE * abs(score)
+        lo, hi = np.searchsorted(ordered, [score - tol, score + tol])
+        return hi - lo >= 2
+
+    return tied
+
+
+def compare_detections(ref: list, got: list, max_per_img: Optional[int] = None,
+                       candidates: Optional[list] = None) -> dict:
+    """PyTorch's against ONNX Runtime's detections, image by image, heads matched by
+    overlap and score (:func:`match_detections`), not by their place in the lists.
+
+    Detections that one runtime keeps and the other does not, of scores that several
+    candidates of the image share (``candidates``), are ties broken in another order:
+    many heads of an untrained model score exactly alike, and which of them survive the
+    ``max_per_img`` cut, or suppress one another in NMS, depends on the sort. They are
+    reported in ``ties``, not as differences of the export (the per-anchor outputs, from
+    which both runtimes select with the same code, are compared on their own).
+
+    Args:
+        ref: PyTorch's ``pred_instances``, one an image.
+        got: ONNX Runtime's.
+        max_per_img: the detections kept at most per image (the ``test_cfg``'s), to say
+            when a tie lies at that cut.
+        candidates: per image, ``(PyTorch's, ONNX Runtime's)`` scores of every anchor
+            and class; ``None``: no detection is taken for a tie.
+
+    Returns:
+        ``heads`` (PyTorch's total), ``matched`` (heads with the same box in both),
+        ``box`` (max |box difference| of the paired heads, pixels), ``score``,
+        ``angle`` and ``rotation`` (degrees), ``mismatch``: messages for detections
+        without a partner that no tie explains, and ``ties``: messages for those that
+        ties explain.
+    """
+    stats = dict(heads=0, matched=0, box=0.0, score=0.0, angle=0.0, rotation=0.0,
+                 mismatch=[], ties=[])
     for i, (a, b) in enumerate(zip(ref, got)):
         stats['heads'] += len(a)
-        if len(a) != len(b):
+        tests = (None, None) if candidates is None else (tie_test(candidates[i][0]),
+                                                          tie_test(candidates[i][1]))
+        m = match_detections(a, b, BOX_TOLERANCE, *tests)
+        stats['matched'] += len(m['same'])
+        if m['tied_a'] or m['tied_b']:
+            low = float(a.scores.min())
+            at_cut = [k for k in m['tied_a']
+                      if float(a.scores[k]) - low <= SCORE_TIE * abs(low)]
+            cut = (f'; {len(at_cut)} of them at the max_per_img={max_per_img} cut (score '
+                   f'{low:.6g})' if at_cut and len(a) == max_per_img else '')
+            stats['ties'].append(
+                f'image {i}: {len(m["tied_a"])} heads kept only by PyTorch and '
+                f'{len(m["tied_b"])} only by ONNX Runtime, all of scores that several '
+                f'candidates share{cut}: ties broken in another order, not a difference '
+                'of the export')
+        if len(a) != len(b) and not (m['tied_a'] or m['tied_b']):
             stats['mismatch'].append(f'image {i}: PyTorch found {len(a)} heads, ONNX Runtime '
                                      f'{len(b)}')
+        elif m['lone_a'] or m['lone_b']:
+            k = m['lone_a'][0] if m['lone_a'] else None
+            example = '' if k is None else (
+                f' (e.g. PyTorch\'s box {np.round(a.bboxes[k].numpy(), 1).tolist()}'
+                + (f', score {float(a.scores[k]):.6g}' if 'scores' in a else '') + ')')
+            stats['mismatch'].append(
+                f'image {i}: {len(m["lone_a"])} of PyTorch\'s {len(a)} heads and '
+                f'{len(m["lone_b"])} of ONNX Runtime\'s {len(b)} have no counterpart'
+                f'{example}')
+        pairs = m['same'] + m['moved']  # a moved head counts with its box differences
+        if not pairs:
             continue
-        if len(a) == 0:
-            continue
-        stats['box'] = max(stats['box'], float((a.bboxes.double() - b.bboxes.double())
+        ia, ib = [p[0] for p in pairs], [p[1] for p in pairs]
+        stats['box'] = max(stats['box'], float((a.bboxes[ia].double() - b.bboxes[ib].double())
                                                .abs().max()))
-        d_angle, d_rot = compare((a.poses.numpy(), a.rotations.numpy()),
-                                 (b.poses.numpy(), b.rotations.numpy()))
+        if 'scores' in a and 'scores' in b:
+            stats['score'] = max(stats['score'], float((a.scores[ia].double() -
+                                                        b.scores[ib].double()).abs().max()))
+        d_angle, d_rot = compare((a.poses[ia].numpy(), a.rotations[ia].numpy()),
+                                 (b.poses[ib].numpy(), b.rotations[ib].numpy()))
         stats['angle'] = max(stats['angle'], d_angle)
         stats['rotation'] = max(stats['rotation'], d_rot)
     return stats
@@ -226,18 +374,30 @@ def check_multitask(model, args: argparse.Namespace) -> int:
     print('  per-anchor outputs on random inputs, max |difference| / max |value|: ' +
           ', '.join(f'{k} {v:.1e}' for k, v in raw.items()))
     sets = {'SynthHeads scenes': scene_items(model.cfg, args.num_scenes, args.scene_size)}
-    paths = args.check_images
-    if paths is None:
-        paths = sorted(glob.glob(osp.join(REAL_SCENES, '*.jpg')))
+    paths = real_image_paths(args.check_images, REAL_SCENES, 'CMU Panoptic')
     if paths:
         sets['real images'] = image_items(model.cfg, paths)
+    max_per_img = onnx_model.test_cfg.get('max_per_img')
     failures, heads = [], 0
     for name, items in sets.items():
-        stats = compare_detections(detect(model, items, batch), detect(onnx_model, items, batch))
+        candidates = []
+        for i in range(0, len(items), batch):  # every anchor's scores, both runtimes
+            x = model.data_preprocessor(dict(inputs=[d['inputs'] for d in items[i:i + batch]]),
+                                        False)['inputs']
+            with torch.no_grad():
+                ref_scores = MultiTaskExportWrapper(model)(x)[2].numpy()
+            got_scores = onnx_model.run_multitask(x.numpy())['scores']
+            candidates += list(zip(ref_scores, got_scores))
+        stats = compare_detections(detect(model, items, batch), detect(onnx_model, items, batch),
+                                   max_per_img, candidates)
         heads += stats['heads']
-        print(f'  {name:17s} ({len(items):2d} images, {stats["heads"]:4d} heads): max box '
-              f'difference {stats["box"]:.2e} px, max angle difference {stats["angle"]:.2e} '
-              f'deg, max rotation difference {stats["rotation"]:.2e} deg')
+        print(f'  {name:17s} ({len(items):2d} images, {stats["heads"]:4d} heads, '
+              f'{stats["matched"]:4d} matched by overlap): max box difference '
+              f'{stats["box"]:.2e} px, max score difference {stats["score"]:.1e}, max angle '
+              f'difference {stats["angle"]:.2e} deg, max rotation difference '
+              f'{stats["rotation"]:.2e} deg')
+        for tie in stats['ties']:
+            print(f'    tie: {tie}')
         failures += [f'{name}, {m}' for m in stats['mismatch']]
         if stats['box'] > BOX_TOLERANCE:
             failures.append(f'{name}: boxes differ by {stats["box"]:.3g} px (limit '
@@ -286,9 +446,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     rng = np.random.default_rng(0)
     n_random = max(args.batch_size, 4 if args.dynamic else args.batch_size)
     sets = {'random': rng.integers(0, 256, (n_random, 3, h, w), dtype=np.uint8)}
-    paths = args.check_images
-    if paths is None:
-        paths = sorted(glob.glob(osp.join(REAL_SAMPLES, '*.jpg')))
+    paths = real_image_paths(args.check_images, REAL_SAMPLES, 'AFLW2000')
     if not args.input_size:  # real crops come from the pipeline, at the config's size
         real = image_crops(model.cfg, paths)
         if real is not None:
