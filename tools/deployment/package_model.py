@@ -189,12 +189,18 @@ def write_card(path: str, name: str, cfg_path: str, measured: dict, training_dat
              f'| `{MODEL_FILE}` | {m["size_mb"]:.1f} MiB | weights in float16 '
              f'({m["parameters"] / 1e6:.2f} M numbers), the config |', '',
              '## Use', '',
-             'With no model given, the demos, the `headpose` command and '
-             '`HeadPoseInferencer()` load the default packaged model, and find faces with '
-             'BlazeFace:', '',
+             ('With no model given, the demos, the `headpose` command, the web page and '
+              '`HeadPoseInferencer()` load this model (the default, '
+              '`headpose.model_zoo.DEFAULT_MODEL`) and find faces with BlazeFace:'
+              if name == DEFAULT_MODEL else
+              f'`HeadPoseInferencer({name!r})`, the demos\' and the `headpose` command\'s '
+              f'`--model {name}` load it (from `$HEADPOSE_MODEL_ZOO` or '
+              '`headpose/model_zoo/`) and find faces with BlazeFace:'), '',
              '```bash',
-             f'headpose photos/ --model {name}      # or: python demo/image_demo.py photos/ '
-             f'--model {name}',
+             ('headpose photos/      # or: python demo/image_demo.py photos/'
+              if name == DEFAULT_MODEL else
+              f'headpose photos/ --model {name}      # or: python demo/image_demo.py '
+              f'photos/ --model {name}'),
              f'python tools/test.py {cfg_path} {m["model_file"]}   # its test figure below',
              '```', '',
              '## Training data and terms', '', training_data, '',
@@ -232,9 +238,16 @@ def write_card(path: str, name: str, cfg_path: str, measured: dict, training_dat
         lines.append('Not measured (packaged with --speed-iters 0).')
     lines += ['', '## What it is not good at', '',
               '- It estimates the pose of a face that a detector has found: a head the '
-              'detector misses (seen from behind, far in profile, small) gets no pose.',
-              '- It was tested on the test set above only; other people, cameras and '
-              'lighting may read worse.']
+              'detector misses (seen from behind, far in profile, small) gets no pose.']
+    if ev and len(ev['bands']) > 1:
+        worst = max(ev['bands'], key=lambda b: b['mae'])
+        best = min(ev['bands'], key=lambda b: b['mae'])
+        lines.append(f'- Its error depends on the turn of the head: a mean of '
+                     f'{worst["mae"]:.2f} degrees for |yaw| in {worst["band"]} '
+                     f'({worst["faces"]} faces) against {best["mae"]:.2f} for |yaw| in '
+                     f'{best["band"]} (table above).')
+    lines.append('- It was tested on the test set above only; other people, cameras and '
+                 'lighting may read worse.')
     if notes:
         lines += ['', notes.rstrip()]
     lines += ['', '## Rebuild', '', 'From the trained checkpoint, in the repository:', '',
