@@ -23,7 +23,9 @@ from headpose.utils.malloc import apply_malloc_cfg
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a head pose model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file, or an exported .onnx model')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file, or an exported .onnx '
+                        'model; none for a model without trainable weights (e.g. '
+                        'FaceMeshPoseEstimator)')
     parser.add_argument('--work-dir', help='the dir to save the evaluation log')
     parser.add_argument('--out', help='write one record per image (file, ground truth and '
                         'predicted yaw/pitch/roll) to this .json or .csv file')
@@ -40,10 +42,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parse_tool_args(parser, argv, 'test_dataloader.batch_size=8')
 
 
+def needs_checkpoint(cfg) -> bool:
+    """Whether the config's model has trained weights to load (a ``trainable = False``
+    model class, such as the FaceMesh route, has none)."""
+    from mmengine.registry import init_default_scope
+
+    from headpose.registry import MODELS
+    init_default_scope(cfg.get('default_scope', 'headpose'))
+    model_cls = MODELS.get(cfg.model.get('type'))
+    return getattr(model_cls, 'trainable', True)
+
+
 def build_cfg(args: argparse.Namespace):
-    if not osp.isfile(args.checkpoint):
+    if args.checkpoint is not None and not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg = tool_config(args)
+    if args.checkpoint is None and needs_checkpoint(cfg):
+        raise SystemExit(f'error: {args.config}: its model ({cfg.model.get("type")}) has '
+                         'trained weights; give the checkpoint to test')
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg.default_hooks.visualization = dict(
@@ -98,7 +114,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules(init_default_scope=False)
     cfg = build_cfg(args)
-    if args.checkpoint.endswith('.onnx'):
+    if args.checkpoint and args.checkpoint.endswith('.onnx'):
         apply_malloc_cfg(cfg.get('env_cfg', {}).get('malloc_cfg'))
         return test_onnx(cfg, args)
     setup_run(cfg, args.launcher)
