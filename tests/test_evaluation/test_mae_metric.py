@@ -85,3 +85,32 @@ def test_missing_prediction_and_unpaired_heads_named():
     rec['pred_instances']['rotations'] = torch.eye(3).repeat(2, 1, 1)
     with pytest.raises(ValueError, match='1 true heads but 2 predicted'):
         metric.process(None, [rec])
+
+
+def test_unknown_angles_are_skipped():
+    """Partial labels: an angle of weight 0 leaves that angle's mean, hand-computed."""
+    gt = [[10.0, 0.0, 0.0], [-20.0, 5.0, 5.0], [40.0, 0.0, 0.0]]
+    pred = [[12.0, 1.0, -1.0], [-20.0, 8.0, 5.0], [45.0, 30.0, 20.0]]
+    recs = records(gt, pred)
+    weights = [[1, 1, 1], [1, 1, 1], [1, 0, 0]]  # the third head: yaw known only
+    for rec, w in zip(recs, weights):
+        rec['gt_instances']['angle_weights'] = torch.tensor([w], dtype=torch.float32)
+    res = evaluate(HeadPoseMAE(yaw_bins=(0, 30, 90)), recs, 2)
+    # yaw 2, 0, 5 -> 7/3; pitch 1, 3 (the 30 of the third head is not counted) -> 2;
+    # roll 1, 0 -> 0.5
+    assert res['pose/yaw'] == pytest.approx(7 / 3, abs=1e-4)
+    assert res['pose/pitch'] == pytest.approx(2.0, abs=1e-4)
+    assert res['pose/roll'] == pytest.approx(0.5, abs=1e-4)
+    assert res['pose/MAE'] == pytest.approx((7 / 3 + 2.0 + 0.5) / 3, abs=1e-4)
+    assert res['pose/num_images'] == 3
+    # the geodesic error counts the two fully known heads only
+    full = evaluate(HeadPoseMAE(), records(gt[:2], pred[:2]), 2)
+    assert res['pose/geodesic'] == pytest.approx(full['pose/geodesic'], abs=1e-6)
+
+
+def test_an_angle_unknown_everywhere_is_an_error():
+    recs = records([[10.0, 0.0, 0.0], [20.0, 0.0, 0.0]], [[11.0, 0.0, 0.0], [20.0, 0.0, 0.0]])
+    for rec in recs:
+        rec['gt_instances']['angle_weights'] = torch.tensor([[1.0, 0.0, 1.0]])
+    with pytest.raises(ValueError, match='no image has a known pitch'):
+        evaluate(HeadPoseMAE(filter_abs_angle=99), recs, 2)

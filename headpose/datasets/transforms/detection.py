@@ -1,8 +1,8 @@
 """Detection transforms for multi-head images: letterbox, random affine, photometric distortion.
 
-They act on ``img`` and on the per-head labels ``gt_bboxes`` (K, 4) xyxy and
-``gt_rotations`` (K, 3, 3), which stay aligned: a head dropped from one is dropped
-from the other.
+They act on ``img`` and on the per-head labels ``gt_bboxes`` (K, 4) xyxy,
+``gt_rotations`` (K, 3, 3) and, for partial labels, ``gt_angle_weights`` (K, 3), which
+stay aligned: a head dropped from one is dropped from the others.
 """
 
 import logging
@@ -162,6 +162,14 @@ class RandomAffine(BaseTransform):
             results['gt_bboxes'] = clipped[keep]
         if rots is not None:
             results['gt_rotations'] = rotate_in_plane(rots, angle)[keep]
+        weights = results.get('gt_angle_weights')
+        if weights is not None:
+            # turning the picture mixes the three angles: one known only partly leaves
+            # each of them known only that much
+            weights = np.asarray(weights, np.float32).reshape(-1, 3)
+            if angle:
+                weights = np.repeat(weights.min(1, keepdims=True), 3, axis=1)
+            results['gt_angle_weights'] = weights[keep]
         results['img_shape'] = results['img'].shape[:2]
         results['affine'] = dict(angle=angle, scale=scale, tx=tx, ty=ty)
         return results
@@ -253,6 +261,9 @@ class FilterHeads(BaseTransform):
         results['gt_bboxes'] = boxes[keep]
         if rots is not None:
             results['gt_rotations'] = rots[keep]
+        if results.get('gt_angle_weights') is not None:
+            results['gt_angle_weights'] = np.asarray(
+                results['gt_angle_weights'], np.float32).reshape(-1, 3)[keep]
         return results
 
     def __repr__(self) -> str:

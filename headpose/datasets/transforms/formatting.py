@@ -35,7 +35,10 @@ class PackHeadPoseInputs(BaseTransform):
 
     One layout for a head crop and a scene: the instances ``gt_bboxes`` (K, 4) and
     ``gt_rotations`` (K, 3, 3) of the results become ``gt_instances`` (``bboxes``,
-    ``rotations`` and ``labels``, all heads of class 0). The rotation is the one label;
+    ``rotations`` and ``labels``, all heads of class 0). Partial labels: the results'
+    ``gt_angle_weights`` (K, 3), how much each of (yaw, pitch, roll) is known (0: not at
+    all; the rotation then holds a placeholder for it), become ``angle_weights``; without
+    them every angle is fully known. The rotation is the one label;
     angles are derived from it where they are needed (metrics, drawings), in the Euler
     branch of the sample's ``full_range``. Without ``gt_rotations`` (inference) there is
     no ``gt_instances``.
@@ -64,6 +67,14 @@ class PackHeadPoseInputs(BaseTransform):
                                  f'gt_bboxes but {len(rots)} gt_rotations')
             sample.gt_instances = InstanceData(
                 bboxes=boxes, rotations=rots, labels=torch.zeros(len(rots), dtype=torch.long))
+            weights = results.get('gt_angle_weights')
+            if weights is not None:
+                weights = _float_tensor(weights).reshape(-1, 3)
+                if len(weights) != len(rots) or (weights < 0).any():
+                    raise ValueError(f'{results.get("img_path") or "image"}: gt_angle_weights '
+                                     f'must be {len(rots)} x 3 numbers >= 0, got '
+                                     f'{weights.tolist()}')
+                sample.gt_instances.angle_weights = weights
         # What set_metainfo does, without its deep copy (a third of the packing's time):
         # arrays and lists are copied, so no sample shares them with the dataset.
         for key in self.meta_keys:

@@ -119,7 +119,9 @@ class RandomFlip(BaseTransform):
 
     Each head's rotation (``gt_rotations``) becomes ``S R S`` with
     ``S = diag(-1, 1, 1)`` (in angles: yaw -> -yaw, roll -> -roll) and its box
-    (``gt_bboxes``) is mirrored; a crop and a scene are the same to it.
+    (``gt_bboxes``) is mirrored; a crop and a scene are the same to it. Partial labels'
+    ``gt_angle_weights`` stay as they are: each angle keeps its weight (yaw and roll
+    change sign, not meaning).
 
     Args:
         prob: probability of flipping.

@@ -25,6 +25,11 @@ class HeadPoseMAE(BaseMetric):
     or number of processes: ``process`` keeps one record per head and
     ``compute_metrics`` reduces them all.
 
+    Partial labels: an angle whose label weight is 0 (``gt_instances.angle_weights``, see
+    ``PackHeadPoseInputs``) is unknown and left out of that angle's mean; 'MAE' is the
+    mean of the three angles' means, the geodesic error counts only fully known heads and
+    the per-range table only heads whose yaw is known.
+
     Args:
         filter_abs_angle: drop images whose ground truth has any |angle| above this
             (the papers' AFLW2000 protocol: 99, leaving 1969 of 2000); ``None`` keeps all.
@@ -56,41 +61,51 @@ class HeadPoseMAE(BaseMetric):
             gt_rot, pred_rot = paired_rotations(sample, 'HeadPoseMAE')
             full_range = self.full_range if self.full_range is not None else \
                 bool(sample.get('full_range', False))
-            for g, p in zip(gt_rot, pred_rot):
+            known = np.ones((len(gt_rot), 3), dtype=bool)
+            if 'angle_weights' in sample['gt_instances']:
+                known = _np(sample['gt_instances']['angle_weights']).reshape(-1, 3) > 0
+            for g, p, k in zip(gt_rot, pred_rot, known):
                 self.results.append(dict(
                     gt_pose=matrix_to_euler(g, full_range),
                     pred_pose=matrix_to_euler(p, full_range),
-                    gt_rotation=g, pred_rotation=p, full_range=full_range))
+                    gt_rotation=g, pred_rotation=p, full_range=full_range, known=k))
 
     def compute_metrics(self, results: List[dict]) -> dict:
         gt = np.stack([r['gt_pose'] for r in results])
         pred = np.stack([r['pred_pose'] for r in results])
+        known = np.stack([r.get('known', np.ones(3, dtype=bool)) for r in results])
         wrap = self.wrap_yaw if self.wrap_yaw is not None else \
             any(r['full_range'] for r in results)
         keep = np.ones(len(gt), dtype=bool)
         if self.filter_abs_angle is not None:
-            keep = np.all(np.abs(gt) <= self.filter_abs_angle, axis=1)
-        gt, pred = gt[keep], pred[keep]
+            keep = np.all((np.abs(gt) <= self.filter_abs_angle) | ~known, axis=1)
+        gt, pred, known = gt[keep], pred[keep], known[keep]
         if len(gt) == 0:
             raise ValueError('HeadPoseMAE: no image left to evaluate after the |angle| <= '
                              f'{self.filter_abs_angle} filter')
+        if not known.any(0).all():
+            missing = [n for n, k in zip(('yaw', 'pitch', 'roll'), known.any(0)) if not k]
+            raise ValueError(f'HeadPoseMAE: no image has a known {" or ".join(missing)} label '
+                             '(angle_weights 0 everywhere)')
         err = np.abs(pred - gt)
         if wrap:
             err[:, 0] = wrapped_angle_error(pred[:, 0], gt[:, 0])
-        metrics = dict(yaw=err[:, 0].mean(), pitch=err[:, 1].mean(), roll=err[:, 2].mean())
+        err = np.where(known, err, np.nan)
+        metrics = dict(zip(('yaw', 'pitch', 'roll'), _nanmean(err)))
         metrics['MAE'] = float(np.mean([metrics['yaw'], metrics['pitch'], metrics['roll']]))
         rows = [['', 'yaw', 'pitch', 'roll', 'MAE']]
         rows.append(['all'] + [f'{metrics[k]:.3f}' for k in ('yaw', 'pitch', 'roll', 'MAE')])
         if self.geodesic:
             geo = geodesic_distance(np.stack([r['gt_rotation'] for r in results])[keep],
                                     np.stack([r['pred_rotation'] for r in results])[keep])
-            metrics['geodesic'] = float(geo.mean())
+            whole = known.all(1)
+            metrics['geodesic'] = float(geo[whole].mean()) if whole.any() else float('nan')
         metrics['num_images'] = int(keep.sum())
         if self.yaw_bins:
             for lo, hi in zip(self.yaw_bins[:-1], self.yaw_bins[1:]):
-                sel = (np.abs(gt[:, 0]) >= lo) & (np.abs(gt[:, 0]) < hi)
+                sel = (np.abs(gt[:, 0]) >= lo) & (np.abs(gt[:, 0]) < hi) & known[:, 0]
                 if sel.any():
-                    e = err[sel].mean(0)
+                    e = _nanmean(err[sel])
                     rows.append([f'|yaw| in [{lo}, {hi}): {sel.sum()}'] +
                                 [f'{v:.3f}' for v in (*e, e.mean())])
         title = f'head pose error in degrees ({metrics["num_images"]} images'
@@ -98,6 +113,12 @@ class HeadPoseMAE(BaseMetric):
             title += f', {int((~keep).sum())} dropped by |angle| > {self.filter_abs_angle}'
         print_log('\n' + AsciiTable(rows, title + ')').table, logger='current')
         return {k: float(v) for k, v in metrics.items()}
+
+
+def _nanmean(err: np.ndarray) -> np.ndarray:
+    """Column means of ``err`` over its known (not NaN) entries; NaN for a column with none."""
+    count = (~np.isnan(err)).sum(0)
+    return np.where(count > 0, np.nansum(err, 0) / np.maximum(count, 1), np.nan)
 
 
 def paired_rotations(sample: dict, who: str) -> tuple:

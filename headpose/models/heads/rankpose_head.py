@@ -36,7 +36,10 @@ class RankPoseHead(BaseModule):
 
     Training loss (eq. 7): ``loss`` (MSE, weight beta) on every image, plus
     ``loss_rank`` (pairwise ranking, weight 1 - beta) over pairs when the batch is
-    made of pairs (see ``PairDataset``).
+    made of pairs (see ``PairDataset``). Partial labels (``gt_instances.angle_weights``,
+    see ``PackHeadPoseInputs``) weigh both: the codec maps them onto its outputs
+    (``encode_weights``), MSE counts only what is known and a pair is ranked only along
+    the angles both of its images know.
 
     Args:
         in_channels: channels of the pooled feature.
@@ -92,12 +95,22 @@ class RankPoseHead(BaseModule):
         preds = self.forward(feats)
         rotations = crop_rotations(data_samples).to(preds)
         targets = self.codec.encode(rotations)
-        losses = dict(loss_mse=self.loss_module(preds, targets))
+        weights = crop_angle_weights(data_samples)
+        if weights is not None:
+            weights = self.codec.encode_weights(weights.to(preds))
+        # the weights are passed only when there are some: a loss of one's own that
+        # knows nothing of partial labels keeps working on fully labelled data
+        losses = dict(loss_mse=self.loss_module(
+            preds, targets, *(() if weights is None else (weights, ))))
         if self.loss_rank is not None:
             n = pair_split(data_samples)
-            losses['loss_rank'] = self.loss_rank(preds[:n], preds[n:], targets[:n], targets[n:])
+            pair_weights = () if weights is None else (weights[:n], weights[n:])
+            losses['loss_rank'] = self.loss_rank(preds[:n], preds[n:], targets[:n], targets[n:],
+                                                 *pair_weights)
         with torch.no_grad():
-            losses['mae'] = (preds - targets).abs().mean()
+            err = (preds - targets).abs()
+            losses['mae'] = err.mean() if weights is None else \
+                (err * weights).sum() / weights.sum().clamp(min=1e-6)
         return losses
 
     def predict(self, feats: Sequence[torch.Tensor], data_samples: List[HeadPoseDataSample],
@@ -128,6 +141,16 @@ def crop_rotations(data_samples: List[HeadPoseDataSample]) -> torch.Tensor:
     return torch.cat([s.gt_instances.rotations for s in data_samples])
 
 
+def crop_angle_weights(data_samples: List[HeadPoseDataSample]) -> Optional[torch.Tensor]:
+    """The ``(N, 3)`` weights of the (yaw, pitch, roll) labels of N crops (partial labels,
+    ``gt_instances.angle_weights``; 1 for a crop without them), or ``None`` when no crop
+    of the batch has them."""
+    if not any('angle_weights' in s.gt_instances for s in data_samples):
+        return None
+    return torch.cat([s.gt_instances.angle_weights if 'angle_weights' in s.gt_instances
+                      else torch.ones(len(s.gt_instances), 3) for s in data_samples])
+
+
 def pair_split(data_samples: List[HeadPoseDataSample]) -> int:
     """Checks that a batch is N first images then their N partners; returns N."""
     roles = [s.metainfo.get('pair_role') for s in data_samples]
@@ -139,4 +162,4 @@ def pair_split(data_samples: List[HeadPoseDataSample]) -> int:
     return n
 
 
-__all__ = ['RankPoseHead', 'crop_rotations', 'pair_split']
+__all__ = ['RankPoseHead', 'crop_angle_weights', 'crop_rotations', 'pair_split']

@@ -1,5 +1,7 @@
 """The mean squared error of RankPose's equation 4."""
 
+from typing import Optional
+
 import torch
 import torch.nn as nn
 
@@ -26,6 +28,11 @@ class MSELoss(nn.Module):
     divided by ``images_per_sample x angles`` (1/6 of it for pairs of Euler angles):
     headpose's loss before it followed the equation, kept for comparison.
 
+    Partial labels: with ``weight`` (the targets' weights, 0 for an unknown angle) each
+    squared error is multiplied by its weight before the reduction; the divisor stays
+    the number of training samples (``'sum'``) or of numbers (``'mean'``), so that a
+    sample's known angles weigh what they weigh in a fully labelled one.
+
     Args:
         loss_weight: the weight: beta of eq. 7 (0.5 in the paper), 1 for MSE alone.
         reduction: ``'sum'`` (eq. 4) or ``'mean'``.
@@ -46,14 +53,20 @@ class MSELoss(nn.Module):
         self.images_per_sample = images_per_sample
 
     @float32_op
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Args are (M, K) predictions and targets of M images; returns a scalar."""
-        if pred.shape != target.shape:
-            raise ValueError(f'MSELoss: pred {tuple(pred.shape)} and target '
-                             f'{tuple(target.shape)} differ in shape')
+    def forward(self, pred: torch.Tensor, target: torch.Tensor,
+                weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Args are (M, K) predictions, targets and optional target weights of M images;
+        returns a scalar."""
+        if pred.shape != target.shape or (weight is not None and weight.shape != pred.shape):
+            raise ValueError(f'MSELoss: pred {tuple(pred.shape)}, target '
+                             f'{tuple(target.shape)} and weight '
+                             f'{None if weight is None else tuple(weight.shape)} must have one '
+                             'shape')
         if pred.numel() == 0:
             return pred.sum() * 0.0
         squares = (pred - target).pow(2)
+        if weight is not None:
+            squares = squares * weight
         if self.reduction == 'mean':
             return self.loss_weight * squares.mean()
         rows = pred.shape[0]

@@ -49,6 +49,17 @@ class BasePoseCodec(metaclass=ABCMeta):
         """``(N, num_outputs)`` outputs -> ``(rotations (N, 3, 3), angles (N, 3))``, the
         angles (yaw, pitch, roll) in degrees in the branch of ``full_range``."""
 
+    def encode_weights(self, angle_weights: torch.Tensor) -> torch.Tensor:
+        """Partial labels: ``(N, 3)`` weights of (yaw, pitch, roll) (0: unknown) ->
+        ``(N, num_outputs)`` weights of the targets.
+
+        Here every output depends on all three angles, so each gets the smallest of the
+        three weights: a pose known in part is not a target of this representation.
+        ``EulerCodec``, whose outputs are the angles, keeps each angle's own weight.
+        """
+        return angle_weights.min(dim=-1, keepdim=True).values.expand(
+            -1, self.num_outputs).contiguous()
+
     def merge_flip(self, outputs: torch.Tensor, flipped_outputs: torch.Tensor) -> torch.Tensor:
         """Merges outputs with those of the horizontally flipped input (flip testing).
 

@@ -59,6 +59,10 @@ class CombinedCodec(BasePoseCodec):
         """(N, 3, 3) rotations -> (N, num_outputs): every part's targets, in order."""
         return torch.cat([c.encode(rotations) for c in self.codecs], dim=-1)
 
+    def encode_weights(self, angle_weights: torch.Tensor) -> torch.Tensor:
+        """(N, 3) angle weights -> (N, num_outputs): every part's target weights, in order."""
+        return torch.cat([c.encode_weights(angle_weights) for c in self.codecs], dim=-1)
+
     def decode(self, outputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """(N, num_outputs) -> ``(rotations (N, 3, 3), (yaw, pitch, roll) (N, 3))``: the
         weighted chordal mean of the parts' rotations (parts of weight 0 not decoded)."""

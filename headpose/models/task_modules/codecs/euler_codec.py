@@ -35,6 +35,10 @@ class EulerCodec(BasePoseCodec):
         angles = matrix_to_euler(rotations.double(), self.full_range) / self.angle_unit
         return angles.to(rotations.dtype)
 
+    def encode_weights(self, angle_weights: torch.Tensor) -> torch.Tensor:
+        """(N, 3) weights of (yaw, pitch, roll) -> the same: each output is one angle."""
+        return angle_weights
+
     def decode(self, outputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """(N, 3) outputs -> ``(rotations (N, 3, 3), angles (N, 3) in degrees)``."""
         angles = outputs * self.angle_unit
