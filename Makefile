@@ -25,14 +25,19 @@ $(STAMP): $(PY) setup.py requirements/runtime.txt requirements/tests.txt require
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# data/ as docs/dataset_prepare.md lays it out: on this project's machines a link to the
+# workplace's ../shared/data (where that folder exists; elsewhere put your copies there).
+data:
+	@if [ -d ../shared/data ]; then ln -s ../shared/data data && echo "data -> ../shared/data"; fi
+
+install: $(STAMP) data
 
 # The packaged model (headpose/model_zoo, tools/deployment/package_model.py) + BlazeFace.
 demo: $(STAMP)
 	$(PY) demo/image_demo.py demo/photos --out-dir outputs/photos
 	@echo "Drawings: outputs/photos/vis/"
 
-quickstart: $(STAMP)
+quickstart: $(STAMP) data
 	$(PY) tools/train.py $(QS_CONFIG) --work-dir $(QS_DIR)
 	$(PY) tools/test.py $(QS_CONFIG) $$(cat $(QS_DIR)/last_checkpoint) --work-dir $(QS_DIR) \
 		--out $(QS_DIR)/test_results.json --show-dir $(CURDIR)/$(QS_DIR)/vis
@@ -45,7 +50,7 @@ lint: $(STAMP)
 # Two workers (pytest-xdist), each test file on one of them: a file's tests may share
 # module fixtures and run in order (the doc blocks do).
 TEST_WORKERS ?= 2
-test: $(STAMP) lint
+test: $(STAMP) data lint
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 clean:
