@@ -185,7 +185,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    title = f'Model: `{osp.relpath(inferencer.weights)}`' if inferencer.weights else 'Model'
+    shown = inferencer.weights
+    if shown and not osp.relpath(shown).startswith('..'):
+        shown = osp.relpath(shown)
+    title = f'Model: `{shown}`' if shown else 'Model: random weights'
     blocks = build_page(PosePage(inferencer), title)
     blocks.queue().launch(server_name=args.host, server_port=args.port, share=False,
                           footer_links=[], show_error=True)

@@ -201,14 +201,15 @@ def write_card(path: str, name: str, cfg_path: str, measured: dict, training_dat
               if name == DEFAULT_MODEL else
               f'headpose photos/ --model {name}      # or: python demo/image_demo.py '
               f'photos/ --model {name}'),
-             f'python tools/test.py {cfg_path} {m["model_file"]}   # its test figure below',
+             f'python tools/test.py {cfg_path} {m["model_file"]}{m["test_options"]}   '
+             '# its test figure below',
              '```', '',
              '## Training data and terms', '', training_data, '',
              '## Accuracy', '']
     ev = m.get('evaluation')
     if ev:
         metrics = ev['metrics']
-        lines += [f'On the config\'s test set ({m["test_set"]}), {ev["num_faces"]} faces, '
+        lines += [f'On the test set ({m["test_set"]}), {ev["num_faces"]} faces, '
                   'degrees; the packaged (float16) weights, as `tools/test.py` measures them: '
                   f'**MAE {fmt(pick(metrics, "MAE"))}** (evaluator: '
                   + ', '.join(f'{k} {fmt(pick(metrics, k))}' for k in ('yaw', 'pitch', 'roll')
@@ -311,8 +312,11 @@ def package(args: argparse.Namespace) -> dict:
                     headpose_version=__version__,
                     date=datetime.now(timezone.utc).strftime('%Y-%m-%d'))
     test_cfg = cfg.copy()
+    measured['test_options'] = ''
     if args.cfg_options:
         test_cfg.merge_from_dict(args.cfg_options)
+        measured['test_options'] = ' --cfg-options ' + ' '.join(
+            shlex.quote(f'{k}={v}') for k, v in args.cfg_options.items())
     dataset = test_cfg.test_dataloader.dataset
     measured['test_set'] = f'{dataset.get("type")}' + (
         f' at `{dataset["data_root"]}`' if dataset.get('data_root') else '')
