@@ -2,6 +2,8 @@
 
 CHECKPOINT may be an ``.onnx`` file from ``tools/deployment/pytorch2onnx.py``: the test
 set then runs through ``OnnxHeadPoseModel`` (ONNX Runtime) and the config's evaluator.
+It may also be a packaged model (``tools/deployment/package_model.py``): its
+``model.pth``, or its name (``python tools/test.py CONFIG rankpose_r18_real``).
 """
 
 import argparse
@@ -23,9 +25,9 @@ from headpose.utils.malloc import apply_malloc_cfg
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a head pose model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', nargs='?', help='checkpoint file, or an exported .onnx '
-                        'model; none for a model without trainable weights (e.g. '
-                        'FaceMeshPoseEstimator)')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file, an exported .onnx '
+                        'model, or a packaged model\'s model.pth or name; none for a model '
+                        'without trainable weights (e.g. FaceMeshPoseEstimator)')
     parser.add_argument('--work-dir', help='the dir to save the evaluation log')
     parser.add_argument('--out', help='write one record per image (file, ground truth and '
                         'predicted yaw/pitch/roll) to this .json or .csv file')
@@ -53,9 +55,25 @@ def needs_checkpoint(cfg) -> bool:
     return getattr(model_cls, 'trainable', True)
 
 
+def packaged_checkpoint(name: str) -> str:
+    """The ``model.pth`` of a packaged model's name (a CHECKPOINT that is no file).
+
+    Raises:
+        SystemExit: no such file and no packaged model of that name (the message says
+            how to build one).
+    """
+    from headpose.model_zoo import PackagedModelNotFoundError, packaged_model_path
+    if name.endswith(('.pth', '.onnx')) or osp.sep in name:
+        raise SystemExit(f'checkpoint not found: {name}')
+    try:
+        return packaged_model_path(name)
+    except PackagedModelNotFoundError as err:
+        raise SystemExit(f'checkpoint not found: {name} is no file, and {err}') from err
+
+
 def build_cfg(args: argparse.Namespace):
     if args.checkpoint is not None and not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+        args.checkpoint = packaged_checkpoint(args.checkpoint)
     cfg = tool_config(args)
     if args.checkpoint is None and needs_checkpoint(cfg):
         raise SystemExit(f'error: {args.config}: its model ({cfg.model.get("type")}) has '

@@ -80,6 +80,18 @@ def test_card_numbers_are_those_measured_and_tools_test_agrees(packaged, tmp_pat
     assert metrics['pose/MAE'] == pytest.approx(mae, abs=1e-6)
 
 
+def test_tools_test_takes_a_packaged_model_by_name(packaged, tmp_path, monkeypatch):
+    test_tool = load_script('tools/test.py', 'test_tool')
+    monkeypatch.setenv(ZOO_ENV, str(packaged['zoo']))
+    args = test_tool.parse_args([TINY_CONFIG, 'tiny', '--work-dir', str(tmp_path)])
+    cfg = test_tool.build_cfg(args)
+    assert cfg.load_from == str(packaged['out'] / 'model.pth')
+    for missing, says in (('no_such_model', 'tools/deployment/package_model.py'),
+                          ('missing.pth', 'checkpoint not found: missing.pth')):
+        with pytest.raises(SystemExit, match=re.escape(says)):
+            test_tool.build_cfg(test_tool.parse_args([TINY_CONFIG, missing]))
+
+
 def test_loaded_by_name_folder_or_file(packaged, monkeypatch):
     monkeypatch.setenv(ZOO_ENV, str(packaged['zoo']))
     path = str(packaged['out'] / 'model.pth')
