@@ -111,7 +111,7 @@ def main(argv=None) -> None:
         for note in notes:  # and in the run's log file
             runner.logger.info(note)
         runner.train()
-        finish_distributed()
+    finish_distributed()  # after the lock's release: in a distributed run it ends the process
 
 
 if __name__ == '__main__':

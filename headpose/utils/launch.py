@@ -1,6 +1,7 @@
 """What the tools share: config loading with overrides, CPU distributed set-up, work dirs."""
 
 import argparse
+import contextlib
 import difflib
 import json
 import numbers
@@ -313,22 +314,47 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
-def finish_distributed() -> None:
-    """Ends a distributed run in order: every process waits for the others, then destroys
-    its process group. Call it once the run has succeeded (after a failure the peers may
-    never reach the barrier).
+def finish_distributed(exit_process: bool = True) -> None:
+    """Ends a distributed run: every process waits for the others, destroys its process
+    group, and ends without finalizing the interpreter. Call it once the run has
+    succeeded (after a failure the peers may never reach the barrier); in a distributed
+    run it does not return (``exit_process=False`` stops after the destroy, for tests).
 
-    Without it, the process group was torn down at interpreter exit, in whichever order
-    the processes got there: a process whose peer had already closed its gloo sockets
-    could be killed by ``std::terminate`` ("terminate called without an active
-    exception", SIGABRT) after training and validation had finished. On this 2-core
-    machine under load that happened in 4 of 15 two-process runs, still in 3 of 20 with
-    ``destroy_process_group`` alone (no barrier), and in none of 20 with the barrier
-    first (``tools/misc/dist_exit_check.py`` repeats such runs).
+    Why the process ends this way: gloo's worker threads (``pt_gloo_runloop``, two per
+    ``ProcessGroupGloo``) drop a finished collective (``AsyncWork``) at the end of their
+    loop, after the caller has been woken. When that work holds tensors made in Python
+    (the all-gathers and broadcasts of validation, ``broadcast_object_list``), dropping
+    it decrefs their Python objects, which takes the GIL. On a busy machine the worker
+    runs that last step late: if the main thread has meanwhile returned from the script
+    and the interpreter is finalizing, ``take_gil`` ends the worker with
+    ``pthread_exit``, whose forced unwinding crosses the ``noexcept`` destructor
+    ``~AsyncWork`` and calls ``std::terminate``: "terminate called without an active
+    exception", SIGABRT, after training and validation had finished (native backtrace:
+    ``ProcessGroupGloo::runLoop -> ~AsyncBroadcastWork -> ~AsyncWork ->
+    TensorImpl::decref_pyobject -> gil_scoped_acquire -> take_gil ->
+    PyThread_exit_thread -> _Unwind_ForcedUnwind -> std::terminate``).
+    ``destroy_process_group`` does not stop those threads (gloo has no ``shutdown``, and
+    DistributedDataParallel keeps references to the group that outlive it), so the
+    barrier before it made the abort rarer, never impossible. The fix is at the end
+    where it arises: with the run's files written, the atexit handlers run (log files,
+    data loader workers) and the standard streams flushed, the process leaves with
+    ``os._exit(0)``; the interpreter is never finalized while a gloo thread may still
+    need it.
     """
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    dist.barrier()
+    dist.destroy_process_group()
+    if not exit_process:
+        return
+    import atexit
+    import logging
+    atexit._run_exitfuncs()  # what a normal exit runs first: log files, worker processes
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 def archive_previous_run(work_dir: str) -> Optional[str]:

@@ -151,3 +151,46 @@ def test_cfg_options_are_checked_against_their_consumers():
                         'save_last=False', 'model.backbone.depth=18',
                         'train_dataloader.batch_size=3', 'default_hooks.logger.interval=5'])
     assert cfg.default_hooks.checkpoint.save_last is False and cfg.model.backbone.depth == 18
+
+
+FINISH_SCRIPT = '''
+import atexit, os, sys
+import torch.distributed as dist
+from headpose.utils.launch import finish_distributed
+dist.init_process_group('gloo', init_method='tcp://127.0.0.1:{port}', rank=0, world_size=1)
+atexit.register(lambda: print('atexit handlers ran', flush=True))
+
+
+class Witness:
+    def __del__(self):
+        print('interpreter finalized', flush=True)
+
+
+witness = Witness()
+print('unflushed output', end='')
+finish_distributed()
+print('finish_distributed returned')
+'''
+
+
+def test_finish_distributed_ends_without_finalizing_the_interpreter(tmp_path):
+    """gloo's worker threads may drop a finished collective, and with it Python tensors,
+    after the main thread has returned: during interpreter finalization that aborted the
+    process ("terminate called without an active exception"). finish_distributed leaves
+    with the atexit handlers run and the output flushed, but no finalization."""
+    import socket
+    import subprocess
+    import sys
+
+    from headpose.testing import REPO_ROOT, tool_env
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    script = tmp_path / 'finish.py'
+    script.write_text(FINISH_SCRIPT.format(port=port))
+    proc = subprocess.run([sys.executable, str(script)], cwd=REPO_ROOT, env=tool_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert 'unflushed output' in proc.stdout and 'atexit handlers ran' in proc.stdout
+    assert 'finish_distributed returned' not in proc.stdout
+    assert 'interpreter finalized' not in proc.stdout
