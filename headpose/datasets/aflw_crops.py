@@ -104,9 +104,11 @@ class AFLWCropsDataset(BaseHeadPoseDataset):
     logged. Crops with |yaw| > ``max_abs_yaw`` are dropped (the narrow Euler branch of
     the RankPose heads cannot express them).
 
-    AFLW has no identities: each crop is its own (``identity``), so ``PairDataset`` pairs
-    a crop with an augmented twin of itself, whose pose differs by the random flip (yaw
-    and roll change sign): the ranking loss then ranks the two along those angles.
+    AFLW has no identities. ``pairing='twin'``: each crop is its own (``identity``), so
+    ``PairDataset`` pairs a crop with an augmented twin of itself, whose pose differs by
+    the random flip (yaw and roll change sign): the ranking loss then ranks the two along
+    those angles. ``pairing='across'``: all crops share one identity, so a crop is paired
+    with another person's (the ranking loss ranks them along the angles both know).
 
     Args:
         data_root: the release folder.
@@ -122,6 +124,7 @@ class AFLWCropsDataset(BaseHeadPoseDataset):
         teacher_yaw_below: the |yaw| (AFLW's) below which the teacher's yaw replaces
             AFLW's; ``None``: never.
         max_abs_yaw: drop crops with a larger |yaw|.
+        pairing: ``'twin'`` or ``'across'`` (see above).
         **kwargs: the arguments of :class:`BaseHeadPoseDataset`.
     """
 
@@ -131,7 +134,11 @@ class AFLWCropsDataset(BaseHeadPoseDataset):
                  exclude_dirs: Union[str, Sequence[str]] = (),
                  teacher_file: Optional[str] = None, teacher_min_score: float = 0.4,
                  teacher_max_yaw: float = 60.0, teacher_yaw_below: Optional[float] = None,
-                 max_abs_yaw: float = 90.0, **kwargs):
+                 max_abs_yaw: float = 90.0, pairing: str = 'twin', **kwargs):
+        if pairing not in ('twin', 'across'):
+            raise ValueError(f"AFLWCropsDataset: pairing must be 'twin' or 'across', got "
+                             f'{pairing!r}')
+        self.pairing = pairing
         self.list_file = list_file
         self.img_dir = img_dir
         self.yaw_file = yaw_file
@@ -201,7 +208,7 @@ class AFLWCropsDataset(BaseHeadPoseDataset):
             data_list.append(dict(
                 img_path=osp.join(img_root, name), gt_rotations=euler_to_matrix(
                     np.array(angles))[None], gt_angle_weights=np.array([weights], np.float32),
-                identity=f'aflw/{name}'))
+                identity=f'aflw/{name}' if self.pairing == 'twin' else 'aflw'))
         print_log(f'AFLWCropsDataset: {len(data_list)} crops ({int((~in_range & keep).sum())} '
                   f'with |yaw| > {self.max_abs_yaw} dropped): {counts["pose"]} with the '
                   f"teacher's pitch and roll, {counts['yaw']} with yaw alone"

@@ -101,6 +101,11 @@ def test_labels_yaw_from_aflw_pitch_and_roll_from_a_confident_teacher(tmp_path):
     assert pairs.partner(3) == 3
     item = pairs[0]
     assert item['data_samples'][0].gt_instances.angle_weights.tolist() == [[1, 1, 1]]
+    # or with another person's crop
+    across = PairDataset(AFLWCropsDataset(data_root=root, pairing='across', pipeline=PIPELINE))
+    assert {across.partner(3) for _ in range(20)} <= {0, 1, 2, 4} and across.partner(3) != 3
+    with pytest.raises(ValueError, match="pairing must be 'twin' or 'across'"):
+        AFLWCropsDataset(data_root=root, pairing='people')
 
 
 def test_bad_release_and_labels_are_named(tmp_path):
