@@ -11,7 +11,7 @@ from headpose.registry import DATASETS, MODELS
 from headpose.testing import REPO_ROOT, get_config
 
 CONFIG = 'rankpose/r18_cosine_synthheads-real.py'
-DEV_SET = osp.join(REPO_ROOT, '..', 'shared', 'data', 'aflw2000_dev')
+DEV_SET = osp.join(REPO_ROOT, 'data', 'aflw2000_dev')  # a link to ../shared/data (make)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@
 #   seed changed at a time: MAE 8.75 (seed 0), 9.04 and 9.21, pitch 9.80, 9.44 and
 #   11.00; one Euler layer (9 epochs): 9.38 to 9.43.
 # Test set: the 100-face AFLW2000 development set that ships beside the project
-# (../shared/data/aflw2000_dev, the papers' |angle| <= 99 filter), read with
+# (data/aflw2000_dev, the papers' |angle| <= 99 filter), read with
 # AFLW2000Dataset; point data_root at a full AFLW2000 release to test on all of it:
 #   python tools/test.py CONFIG CKPT --cfg-options test_dataloader.dataset.data_root=data/AFLW2000/
 _base_ = ['./r18_arccos_synthheads.py']
@@ -51,7 +51,8 @@ val_pipeline = [
 # Two output layers on one feature: Euler angles and head motion (turn, nod, tilt), each
 # trained on every crop. The answer is the Euler layer's (weights=[1, 0]; [1, 1] answers
 # with the chordal mean of the two rotations): in three runs it read 0.13 to 0.14 below
-# the mean (docs/real_faces.md). Both losses of each layer weigh half (0.25 for the pair).
+# the mean (docs/real_faces_experiments.md). Both losses of each layer weigh half (0.25
+# for the pair).
 model = dict(head=dict(
     output_transform='cosine', feat_norm_cfg=dict(type='BN1d'),
     codec=dict(type='CombinedCodec', weights=[1, 0],
@@ -73,13 +74,13 @@ val_dataloader = dict(dataset=dict(img_size=128, render_cfg=render_cfg, pipeline
 test_dataloader = dict(
     _delete_=True, batch_size=64, num_workers=0, persistent_workers=False, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='AFLW2000Dataset', data_root='../shared/data/aflw2000_dev',
+    dataset=dict(type='AFLW2000Dataset', data_root='data/aflw2000_dev',
                  bbox_source='pt3d_68', bbox_scale=1.2, filter_abs_angle=99, cache=False,
                  test_mode=True, pipeline=test_pipeline))
 test_evaluator = dict(type='HeadPoseMAE', filter_abs_angle=None)
 
 # 5 epochs: with the two output layers they read as well as 9 (9.04 and 9.03, rows 38
-# and 37 of docs/real_faces.md), in 37 min against 85 on the same host.
+# and 37 of docs/real_faces_experiments.md), in 37 min against 85 on the same host.
 max_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
