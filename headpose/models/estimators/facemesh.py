@@ -92,10 +92,12 @@ class FaceMeshPoseEstimator(BaseModel):
     the canonical face (``face_probs`` and ``fit_rms`` are kept beside it). The model has
     no trainable weights: ``tools/test.py CONFIG`` scores it with no checkpoint, and it
     cannot be trained (``mode='loss'`` is an error). It is the teacher of the real-face
-    configs (``tools/misc/pseudo_label.py``) and the practitioner's row of the results.
+    configs (``tools/dataset_converters/pseudo_label.py``) and the practitioner's row of
+    the results.
 
     Inputs are the data preprocessor's float RGB crops in [0, 1] (``mean=0, std=255``),
-    any size; the crop is the head box of the AFLW2000 protocol times ``1 / view``.
+    square, any size: what FaceMesh should see (in the config, the AFLW2000 protocol's
+    head box x 1.25) widened by ``1 / view``.
 
     Args:
         model_file: the landmark model; ``None``: ``face_landmark.tflite`` of
@@ -174,7 +176,7 @@ class FaceMeshPoseEstimator(BaseModel):
         if mode == 'loss':
             raise RuntimeError('FaceMeshPoseEstimator has no trainable weights and cannot be '
                                'trained; use it with tools/test.py (no checkpoint) or as the '
-                               'teacher of tools/misc/pseudo_label.py')
+                               'teacher of tools/dataset_converters/pseudo_label.py')
         if mode not in ('predict', 'tensor'):
             raise ValueError(f"FaceMeshPoseEstimator: mode must be 'predict' or 'tensor', got "
                              f'{mode!r}')
