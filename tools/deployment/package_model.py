@@ -17,8 +17,8 @@ Writes ``headpose/model_zoo/NAME/`` (``--out-dir`` elsewhere):
 
 Examples::
 
-    python tools/deployment/package_model.py configs/rankpose/r18_cosine_synthheads-real.py \\
-        work_dirs/r18_cosine_synthheads-real/epoch_5.pth --notes notes.md
+    python tools/deployment/package_model.py configs/rankpose/r18_cosine_synthheads-aflw.py \\
+        work_dirs/r18_cosine_synthheads-aflw/epoch_5.pth --notes notes.md
     python tools/deployment/package_model.py CONFIG CKPT --name my_model --out-dir /tmp/zoo/my_model
 
 Exit status 0 when written, 2 for a bad setup (missing file, mismatched checkpoint, a
@@ -38,7 +38,8 @@ from typing import List, Optional
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO_ROOT)
 
 from headpose.model_zoo import (  # noqa: E402
     CARD_FILE,
@@ -264,7 +265,9 @@ def rebuild_command(args: argparse.Namespace, cfg_path: str) -> str:
     if args.training_data:
         argv += ['--training-data', args.training_data]
     if args.notes:
-        argv += ['--notes', osp.basename(args.notes)]
+        # a notes file kept in the repository (e.g. beside the card) is named by its path
+        rel = osp.relpath(osp.abspath(args.notes), REPO_ROOT)
+        argv += ['--notes', osp.basename(args.notes) if rel.startswith('..') else rel]
     if args.cfg_options:
         argv += ['--cfg-options'] + [f'{k}={v}' for k, v in args.cfg_options.items()]
     return shlex.join(argv)
