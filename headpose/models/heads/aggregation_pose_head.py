@@ -136,6 +136,13 @@ class AggregationPoseHead(BaseModule):
         ``pose_mae``: the mean absolute error of the trained anchors in codec units.
         """
         out = self._outputs(maps).float()  # float32 under autocast: targets not rounded
+        partial = [s.metainfo.get('img_path', '?') for s in data_samples
+                   if 'angle_weights' in s.gt_instances
+                   and bool((s.gt_instances.angle_weights < 1).any())]
+        if partial:  # would train on the placeholders of unknown angles
+            raise NotImplementedError(
+                f'{type(self).__name__} does not train on partial labels (angle weights '
+                f'below 1, e.g. {partial[0]}); RankPoseHead does, or drop gt_angle_weights')
         if self.train_anchors == 'positive':
             pos, gt_index = targets['pos'], targets['gt_index']
         else:

@@ -120,6 +120,20 @@ def test_pose_head_vector_losses_by_hand():
     assert none['loss_pose'].item() == 0.0 and none['loss_pose'].requires_grad
 
 
+def test_pose_head_refuses_partial_labels():
+    head = pose_head('vector')
+    feats, box_feats = [torch.randn(1, 4, 2, 2)], [torch.randn(1, 4, 2, 2)]
+    sample = multihead_sample([[8, 8, 40, 40]], [[30, 0, 0]])
+    sample.gt_instances.angle_weights = torch.tensor([[1.0, 0.0, 0.0]])
+    pos = torch.zeros(1, 4, dtype=torch.bool)
+    pos[0, 0] = True
+    targets = dict(pos=pos, gt_index=torch.zeros(1, 4, dtype=torch.long), num_imgs=1)
+    with pytest.raises(NotImplementedError, match='partial labels'):
+        head.loss(head(feats, box_feats), targets, [sample])
+    sample.gt_instances.angle_weights = torch.ones(1, 3)  # all known: trained as before
+    assert head.loss(head(feats, box_feats), targets, [sample])['loss_pose'].item() > 0
+
+
 def test_pose_head_euler_losses_and_decoding():
     head = pose_head('euler')
     assert head.num_outputs == 3
