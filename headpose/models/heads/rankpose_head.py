@@ -147,8 +147,11 @@ def crop_angle_weights(data_samples: List[HeadPoseDataSample]) -> Optional[torch
     of the batch has them."""
     if not any('angle_weights' in s.gt_instances for s in data_samples):
         return None
-    return torch.cat([s.gt_instances.angle_weights if 'angle_weights' in s.gt_instances
-                      else torch.ones(len(s.gt_instances), 3) for s in data_samples])
+    device = data_samples[0].gt_instances.rotations.device  # the batch's (GPU or CPU)
+    return torch.cat([s.gt_instances.angle_weights.to(device)
+                      if 'angle_weights' in s.gt_instances
+                      else torch.ones(len(s.gt_instances), 3, device=device)
+                      for s in data_samples])
 
 
 def pair_split(data_samples: List[HeadPoseDataSample]) -> int:
