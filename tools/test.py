@@ -49,10 +49,9 @@ def needs_checkpoint(cfg) -> bool:
     model class, such as the FaceMesh route, has none)."""
     from mmengine.registry import init_default_scope
 
-    from headpose.registry import MODELS
+    from headpose.models.estimators import has_trained_weights
     init_default_scope(cfg.get('default_scope', 'headpose'))
-    model_cls = MODELS.get(cfg.model.get('type'))
-    return getattr(model_cls, 'trainable', True)
+    return has_trained_weights(cfg.model)
 
 
 def packaged_checkpoint(name: str) -> str:

@@ -62,10 +62,10 @@ def main(argv=None) -> dict:
     from headpose.apis import init_model
     from headpose.apis.detectors import build_detector
     from headpose.datasets.transforms.loading import read_image
-    from headpose.registry import DATASETS, MODELS
+    from headpose.models.estimators import has_trained_weights
+    from headpose.registry import DATASETS
     from headpose.structures import box_iou
-    model_cls = MODELS.get(cfg.model['type'])
-    if args.checkpoint is None and getattr(model_cls, 'trainable', True):
+    if args.checkpoint is None and has_trained_weights(cfg.model):
         raise SystemExit(f'error: {args.config}: its model has trained weights; give the '
                          'checkpoint')
     model = init_model(cfg, args.checkpoint)

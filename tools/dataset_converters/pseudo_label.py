@@ -92,7 +92,8 @@ def read_partial(path: str) -> dict:
 
 
 def build_teacher(config: str, crops: bool):
-    """The teacher model and the pipeline that cuts a detected head for it."""
+    """The teacher model and, without ``crops``, the ``CropHead`` of its test pipeline that
+    cuts a detected head for it (``None`` with ``crops``)."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
@@ -108,15 +109,17 @@ def build_teacher(config: str, crops: bool):
     if not hasattr(teacher, 'estimate'):
         raise SystemExit(f'error: {config}: the teacher must have estimate(rgb) -> dict '
                          f'(as FaceMeshPoseEstimator), {type(teacher).__name__} has not')
+    if crops:
+        return teacher, None
     crop = next((t for t in cfg.test_dataloader.dataset.pipeline if t['type'] == 'CropHead'),
                 None)
-    if not crops and crop is None:
+    if crop is None:
         raise SystemExit(f'error: {config}: its test pipeline has no CropHead to cut heads')
-    return teacher, crop
+    from headpose.registry import TRANSFORMS
+    return teacher, TRANSFORMS.build(crop)
 
 
-def label_image(path: str, teacher, crop_cfg: Optional[dict], detector, det_thr: float
-                ) -> dict:
+def label_image(path: str, teacher, cropper, detector, det_thr: float) -> dict:
     """One image -> its record: size and heads (box, angles, confidences)."""
     from headpose.datasets.transforms.loading import read_image
     img = read_image(path)
@@ -128,12 +131,8 @@ def label_image(path: str, teacher, crop_cfg: Optional[dict], detector, det_thr:
         boxes = boxes[boxes[:, 4] >= det_thr]
     heads = []
     for box in boxes:
-        if detector is None:
-            rgb = img
-        else:
-            from headpose.registry import TRANSFORMS
-            cropper = TRANSFORMS.build(crop_cfg)
-            rgb = cropper.transform(dict(img=img, gt_bboxes=box[None, :4]))['img']
+        rgb = img if detector is None else \
+            cropper.transform(dict(img=img, gt_bboxes=box[None, :4]))['img']
         res = teacher.estimate(cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0)
         yaw, pitch, roll = (float(v) for v in res['angles'])
         x1, y1, x2, y2 = (float(v) for v in box[:4])
@@ -165,16 +164,6 @@ def to_coco(names: List[str], records: dict, args: argparse.Namespace) -> dict:
                 categories=[dict(id=1, name='person')])
 
 
-def write_json_atomic(obj: dict, path: str) -> None:
-    """Writes ``obj`` to a temporary file beside ``path``, then renames it into place."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not args.out.endswith('.json'):
@@ -190,7 +179,7 @@ def main(argv=None) -> int:
     if done:
         print(f'continuing {partial}: {len(names) - len(todo)} of {len(names)} images '
               'done before', flush=True)
-    teacher, crop_cfg = build_teacher(args.teacher, args.crops)
+    teacher, cropper = build_teacher(args.teacher, args.crops)
     detector = None
     if not args.crops:
         from headpose.apis.detectors import build_detector
@@ -201,7 +190,7 @@ def main(argv=None) -> int:
             for name in tqdm(todo, desc='labelling', unit='img'):
                 path = osp.join(args.images, name)
                 try:
-                    rec = label_image(path, teacher, crop_cfg, detector, args.det_score_thr)
+                    rec = label_image(path, teacher, cropper, detector, args.det_score_thr)
                 except (OSError, ValueError) as err:
                     tqdm.write(f'skipping {path}: {err}')
                     rec = dict(error=str(err))
@@ -214,7 +203,8 @@ def main(argv=None) -> int:
               'run the same command to continue', file=sys.stderr)
         return 130
     coco = to_coco(names, done, args)
-    write_json_atomic(coco, args.out)
+    from headpose.utils.checkpoint_io import write_atomically
+    write_atomically(json.dumps(coco).encode('utf-8'), args.out)
     os.remove(partial)
     skipped = coco['info']['skipped']
     print(f'{args.out}: {len(coco["images"])} images, {len(coco["annotations"])} heads'

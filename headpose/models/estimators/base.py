@@ -109,4 +109,11 @@ class BasePoseEstimator(BaseModel):
         return data_samples
 
 
-__all__ = ['BasePoseEstimator']
+def has_trained_weights(model_cfg: dict) -> bool:
+    """Whether the model of a config has trained weights to load (the registered class of
+    ``model_cfg['type']``; one with ``trainable = False``, such as the landmark route's
+    ``FaceMeshPoseEstimator``, has none). Looked up in the current default scope."""
+    return getattr(MODELS.get(model_cfg['type']), 'trainable', True)
+
+
+__all__ = ['BasePoseEstimator', 'has_trained_weights']
