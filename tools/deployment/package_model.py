@@ -18,7 +18,7 @@ Writes ``headpose/model_zoo/NAME/`` (``--out-dir`` elsewhere):
 Examples::
 
     python tools/deployment/package_model.py configs/rankpose/r18_cosine_synthheads-aflw.py \\
-        work_dirs/r18_cosine_synthheads-aflw/epoch_5.pth --notes notes.md
+        work_dirs/r18_cosine_synthheads-aflw/epoch_7.pth --notes notes.md
     python tools/deployment/package_model.py CONFIG CKPT --name my_model --out-dir /tmp/zoo/my_model
 
 Exit status 0 when written, 2 for a bad setup (missing file, mismatched checkpoint, a
