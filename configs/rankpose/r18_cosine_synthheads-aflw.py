@@ -18,12 +18,13 @@
 # Test set: the 100-face AFLW2000 development set (data/aflw2000_dev). Seed 0, from a
 # fresh clone: MAE 5.32 (yaw 3.84, pitch 6.55, roll 5.58; the teacher 6.28, SynthHeads
 # alone 8.75), 5.19 on BlazeFace's boxes (97 faces found); tools/train.py 48 min 32 s on
-# the 2-core CPU. Seed 1: 5.38 (pitch 6.50). The same recipe at 64 x 64 in float32 (12,000 renders,
-# 5 epochs): 5.56 (configs/rankpose/README.md, docs/real_faces_experiments.md).
+# the 2-core CPU. Seed 1: 5.38 (pitch 6.50). The same recipe at 64 x 64 in float32
+# (12,000 renders, 5 epochs): 5.56 (configs/rankpose/README.md,
+# docs/real_faces_experiments.md).
 _base_ = ['./r18_cosine_synthheads-real.py']
 
-# 96 x 96 crops (the real-face config's 64 x 64 read near-frontal faces 0.6 degrees behind
-# the teacher), trained under bfloat16 autocast: on a CPU with bfloat16 instructions
+# 96 x 96 crops (at 64 x 64 this config read near-frontal faces 0.56 degrees behind the
+# teacher), trained under bfloat16 autocast: on a CPU with bfloat16 instructions
 # (AVX512-BF16 here) a ResNet-18 step at 96 x 96 costs 1.14 times a float32 64 x 64 step
 # (docs/real_faces_experiments.md); on a CUDA GPU the wrapper changes nothing (float32).
 input_size = (96, 96)
