@@ -16,9 +16,10 @@
 # of itself (pairing='twin': only the random flip changes its pose, so pitch is never
 # ranked), read 5.77 with pitch 7.50 against 5.56 and 6.78 (one run each, 64 x 64 crops).
 # Test set: the 100-face AFLW2000 development set (data/aflw2000_dev). Seed 0, from a
-# fresh clone: MAE 5.32 (yaw 3.84, pitch 6.55, roll 5.58; the teacher 6.28, SynthHeads
-# alone 8.75), 5.19 on BlazeFace's boxes (97 faces found); tools/train.py 48 min 32 s on
-# the 2-core CPU. Seed 1: 5.38 (pitch 6.50). The same recipe at 64 x 64 in float32
+# fresh clone: MAE 5.06 (yaw 3.61, pitch 6.68, roll 4.88; the teacher 6.28, SynthHeads
+# alone 8.75), 5.46 on BlazeFace's boxes (97 faces found; 4.93 on their labelled boxes);
+# tools/train.py 54 min 33 s on the 2-core CPU. Without the steep renders and turned
+# crops below: 5.32 and 5.38 (seeds 0 and 1). The same recipe at 64 x 64 in float32
 # (12,000 renders, 5 epochs): 5.56 (configs/rankpose/README.md,
 # docs/real_faces_experiments.md).
 _base_ = ['./r18_cosine_synthheads-real.py']
